@@ -1,0 +1,1 @@
+"""Grading submissions: ingestion, the pipeline per submission, checks, results, batches."""

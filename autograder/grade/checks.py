@@ -1,0 +1,152 @@
+"""The ladder of checks for one case, run in the grader's process.
+
+defined → callable → runs → type → shape → dtype → finite → allclose. The first three rungs are
+reported by the sandbox (it is where the call happens); the rest compare the returned value with
+the reference output here. The first rung that fails gives the message, which names the thing:
+"`logistic_loss` returned shape (4,), expected ()". For hidden cases a message may name types,
+shapes and dtypes (properties of the function's contract) but never an input or expected value.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+from ..fixtures import FixtureCase
+
+
+@dataclass
+class Verdict:
+    passed: bool
+    message: str
+
+
+PASS = Verdict(True, "")
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, torch.Tensor):
+        return "a tensor"
+    if value is None:
+        return "None"
+    if isinstance(value, bool):
+        return "a bool"
+    if isinstance(value, (int, float)):
+        return "a number"
+    return f"a {type(value).__name__}"
+
+
+def _shape(t: torch.Tensor) -> str:
+    return "(" + ", ".join(str(s) for s in t.shape) + ("," if t.dim() == 1 else "") + ")"
+
+
+def _category(dtype: torch.dtype) -> str:
+    if dtype == torch.bool:
+        return "bool"
+    if dtype.is_floating_point:
+        return "floating-point"
+    if dtype.is_complex:
+        return "complex"
+    return "integer"
+
+
+def _as_tensor(value: Any, like: torch.Tensor) -> torch.Tensor | None:
+    """A number where a 0-d tensor is expected is accepted (students often return .item())."""
+    if isinstance(value, torch.Tensor):
+        return value
+    if like.dim() == 0 and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return torch.tensor(value, dtype=like.dtype if like.is_floating_point() else None)
+    return None
+
+
+def compare(got: Any, expected: Any, what: str, case: FixtureCase) -> Verdict:
+    """Compare a returned value with the reference output, rung by rung. ``what`` names it
+    (e.g. "`attention` output[1]")."""
+    if isinstance(expected, torch.Tensor):
+        return _compare_tensor(got, expected, what, case)
+    if isinstance(expected, bool):
+        if not isinstance(got, (bool, torch.Tensor)) or (
+                isinstance(got, torch.Tensor) and got.numel() != 1):
+            return Verdict(False, f"{what} returned {_kind(got)}, expected a bool")
+        ok = bool(got) == expected
+        return PASS if ok else Verdict(False, _mismatch(what, case, got, expected))
+    if isinstance(expected, (int, float)):
+        if isinstance(got, torch.Tensor) and got.numel() == 1:
+            got = got.item()
+        if isinstance(got, bool) or not isinstance(got, (int, float)):
+            return Verdict(False, f"{what} returned {_kind(got)}, expected a number")
+        if isinstance(expected, int):
+            ok = float(got).is_integer() and int(got) == expected
+        else:
+            if not math.isfinite(got):
+                return Verdict(False, f"{what} returned {got}, expected a finite number")
+            ok = math.isclose(got, expected, rel_tol=case.rtol, abs_tol=case.atol)
+        return PASS if ok else Verdict(False, _mismatch(what, case, got, expected))
+    if isinstance(expected, str) or expected is None:
+        ok = type(got) is type(expected) and got == expected
+        return PASS if ok else Verdict(False, _mismatch(what, case, got, expected))
+    if isinstance(expected, (list, tuple)):
+        if not isinstance(got, (list, tuple)):
+            return Verdict(False, f"{what} returned {_kind(got)}, expected a "
+                                  f"{type(expected).__name__} of {len(expected)}")
+        if len(got) != len(expected):
+            return Verdict(False, f"{what} returned a {type(got).__name__} of {len(got)}, "
+                                  f"expected {len(expected)}")
+        for i, (g, e) in enumerate(zip(got, expected)):
+            verdict = compare(g, e, f"{what}[{i}]", case)
+            if not verdict.passed:
+                return verdict
+        return PASS
+    if isinstance(expected, dict):
+        if not isinstance(got, dict):
+            return Verdict(False, f"{what} returned {_kind(got)}, expected a dict")
+        if set(got) != set(expected):
+            missing = sorted(set(expected) - set(got))
+            extra = sorted(set(got) - set(expected))
+            return Verdict(False, f"{what} has keys missing {missing} / unexpected {extra}")
+        for key in expected:
+            verdict = compare(got[key], expected[key], f"{what}[{key!r}]", case)
+            if not verdict.passed:
+                return verdict
+        return PASS
+    raise TypeError(f"cannot compare with a reference value of type {type(expected).__name__}")
+
+
+def _compare_tensor(got: Any, expected: torch.Tensor, what: str, case: FixtureCase) -> Verdict:
+    tensor = _as_tensor(got, expected)
+    if tensor is None:
+        return Verdict(False, f"{what} returned {_kind(got)}, expected a tensor")
+    got = tensor
+    if got.shape != expected.shape:
+        return Verdict(False, f"{what} returned shape {_shape(got)}, expected {_shape(expected)}")
+    if case.exact_dtype and got.dtype != expected.dtype:
+        return Verdict(False, f"{what} returned dtype {got.dtype}, expected {expected.dtype}")
+    if _category(got.dtype) != _category(expected.dtype):
+        return Verdict(False, f"{what} returned dtype {got.dtype}, expected a "
+                              f"{_category(expected.dtype)} tensor")
+    if expected.is_floating_point():
+        g, e = got.double(), expected.double()
+        bad_got = ~torch.isfinite(g) & torch.isfinite(e)
+        if bad_got.any():
+            return Verdict(False, f"{what} contains NaN or inf where the reference is finite")
+        close = torch.isclose(g, e, rtol=case.rtol, atol=case.atol, equal_nan=True)
+    else:
+        close = got == expected
+    if bool(close.all()):
+        return PASS
+    if case.hidden:
+        return Verdict(False, f"{what} values do not match the reference within tolerance "
+                              f"(rtol={case.rtol:g}, atol={case.atol:g})")
+    wrong = int((~close).sum())
+    index = tuple(int(i) for i in (~close).nonzero()[0])
+    detail = (f"{wrong} of {close.numel()} elements differ; first at index {index}: got "
+              f"{got[index].item():.6g}, expected {expected[index].item():.6g}")
+    return Verdict(False, f"{what} values do not match the reference: {detail}")
+
+
+def _mismatch(what: str, case: FixtureCase, got: Any, expected: Any) -> str:
+    if case.hidden:
+        return f"{what} does not match the reference value"
+    return f"{what} returned {got!r}, expected {expected!r}"

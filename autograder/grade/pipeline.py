@@ -1,0 +1,174 @@
+"""Grading one submission, as an ordered pipeline of small steps.
+
+read notebook → build the job (student-visible inputs only) → run it in a sandboxed child
+forked from a warm zygote → turn each case's report into a verdict with the ladder of checks →
+score. Every step that can fail on bad input turns the failure into a status and a message;
+nothing a submission does raises out of :meth:`Grader.grade`.
+"""
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from dataclasses import dataclass, replace
+from typing import Any
+
+from .. import __version__
+from ..course import AssignmentConfig
+from ..fixtures import FixtureCase, Fixtures
+from ..sandbox import wire
+from ..sandbox.limits import Limits
+from ..sandbox.zygote import RunOutput, Zygote
+from ..specs import Case, get_spec
+from .checks import Verdict, compare
+from .ingest import NotebookError, Submission, code_cells
+from .results import GradingResults, QuestionResult, TestCaseResult
+
+
+@dataclass
+class Grader:
+    """Grades submissions of one assignment against its fixtures."""
+
+    config: AssignmentConfig
+    fixtures: Fixtures
+    limits: Limits
+    device: str = "cpu"
+
+    @classmethod
+    def for_assignment(cls, config: AssignmentConfig, fixtures: Fixtures,
+                       device: str = "cpu", limits: Limits | None = None) -> "Grader":
+        limits = limits or Limits(wall_seconds=config.wall_seconds,
+                                  call_seconds=config.call_seconds)
+        return cls(config, fixtures, limits, device)
+
+    # -- step 1: the job the sandbox receives: code and inputs, never expected values
+    def job(self, cells: list[str]) -> bytes:
+        groups: dict[tuple[str, str], list[FixtureCase]] = defaultdict(list)
+        for case in self.fixtures.cases:
+            groups[(case.question, case.spec)].append(case)
+        questions = [{"question": q, "name": spec, "call": cases[0].call,
+                      "cases": [c.student_view() for c in cases]}
+                     for (q, spec), cases in groups.items()]
+        return wire.dumps({"cells": cells, "device": self.device, "questions": questions,
+                           "call_seconds": self.limits.call_seconds,
+                           "load_seconds": self.limits.load_seconds})
+
+    # -- the whole pipeline for one submission
+    def grade(self, sub: Submission, zygote: Zygote) -> tuple[GradingResults, str]:
+        """Returns the results and an instructor-only log (the submission's own output)."""
+        start = time.perf_counter()
+        result = GradingResults(
+            assignment=self.config.name, submission=sub.name, student_id=sub.student_id,
+            source=sub.source, sha256=sub.sha256, status="graded",
+            max_score=self.config.max_score, isolation=zygote.level, device=self.device,
+            grader_version=__version__, fixtures=self.fixtures.fingerprint)
+        try:
+            if sub.error:
+                raise NotebookError(sub.error)
+            cells = code_cells(sub.data)
+        except NotebookError as e:
+            result.status, result.message = "error", str(e)
+            result.questions = self._score({}, reason=f"not graded: {e}")
+            result.seconds = time.perf_counter() - start
+            return result, ""
+        run = zygote.run(self.job(cells), self.limits)
+        reports = {(m.get("question"), m.get("case")): m
+                   for m in run.messages if m.get("kind") == "case"}
+        result.status, result.message, reason = _run_status(run, self.limits)
+        notes = _cell_notes(run)
+        if notes:
+            result.message = "; ".join(filter(None, [result.message, notes]))
+        result.questions = self._score(reports, reason)
+        result.seconds = time.perf_counter() - start
+        log = run.output.decode("utf-8", "replace")
+        if run.output_truncated:
+            log += "\n[output truncated]"
+        return result, log
+
+    # -- last step: verdicts and points
+    def _score(self, reports: dict[tuple[Any, Any], dict], reason: str) -> list[QuestionResult]:
+        questions = []
+        for q in self.config.questions:
+            qr = QuestionResult(q.name, 0.0, q.points)
+            for case in self.fixtures.for_question(q.name):
+                report = reports.get((q.name, case.name))
+                verdict = _verdict(case, report, reason)
+                score = case.points if verdict.passed else 0.0
+                qr.cases.append(TestCaseResult(
+                    question=q.name, name=case.name, score=score, max_score=case.points,
+                    hidden=case.hidden, passed=verdict.passed, message=verdict.message,
+                    seconds=float((report or {}).get("seconds", 0.0) or 0.0)))
+            qr.score = round(sum(c.score for c in qr.cases), 6)
+            questions.append(qr)
+        return questions
+
+
+def _run_status(run: RunOutput, limits: Limits) -> tuple[str, str, str]:
+    """(status, message, why a case has no report) for a finished run."""
+    done = any(m.get("kind") == "done" for m in run.messages)
+    if run.zygote_died:
+        return "crashed", "the grading worker died during this submission", "not run: worker died"
+    if run.timed_out:
+        msg = f"time limit of {limits.wall_seconds:g} s reached"
+        return "timeout", msg, f"not run: {msg}"
+    if run.wire_error:
+        return "crashed", f"malformed output from the submission ({run.wire_error})", \
+            "no valid result"
+    if done:
+        return "graded", "", "no result"
+    if run.signal:
+        how = f"killed by signal {run.signal}"
+    elif run.exit_code is not None:
+        how = f"exited with code {run.exit_code}"
+    else:
+        how = "ended"
+    if any(m.get("error_type") == "MemoryError" for m in run.messages):
+        return "memory", f"out of memory ({how})", "not run: out of memory"
+    return "crashed", f"the submission's process {how} before it finished", \
+        f"not run: the process {how}"
+
+
+def _cell_notes(run: RunOutput) -> str:
+    for m in run.messages:
+        if m.get("kind") == "loaded":
+            if m.get("timeout"):
+                return "loading the notebook's definitions hit its time limit"
+            errors = [f"code cell {c['cell']} raised {c['error_type']}: {c['error_message']}"
+                      + (f" ({c['where']})" if c.get("where") else "")
+                      for c in m.get("cells", []) if isinstance(c, dict) and c.get("error_type")]
+            return "; ".join(errors[:5])
+    return ""
+
+
+def _verdict(case: FixtureCase, report: dict | None, reason: str) -> Verdict:
+    fn = f"`{case.spec}`"
+    if report is None:
+        return Verdict(False, reason)
+    status = report.get("status")
+    if status == "undefined":
+        return Verdict(False, f"{fn} is not defined (check the name, and that its cell runs)")
+    if status == "not_callable":
+        return Verdict(False, f"{fn} is a {report.get('type', '?')}, not a function or class")
+    if status == "timeout":
+        return Verdict(False, f"{fn} did not finish within its time limit")
+    if status == "error":
+        where = f" ({report['where']})" if report.get("where") else ""
+        if case.hidden:  # the message could echo hidden inputs: name the exception only
+            return Verdict(False, f"{fn} raised {report.get('error_type')}{where}")
+        return Verdict(False, f"{fn} raised {report.get('error_type')}: "
+                              f"{report.get('error_message')}{where}")
+    if status == "unencodable":
+        return Verdict(False, f"{fn} returned a value that cannot be graded: "
+                              f"{report.get('error_message')}")
+    if status != "returned" or "value" not in report:
+        return Verdict(False, f"{fn}: malformed report from the submission")
+    value = report["value"]
+    if case.call == "outcome":
+        spec = get_spec(case.spec)
+        assert spec.judge is not None
+        ok, message = spec.judge(value, Case(name=case.name, secret=case.secret))
+        return Verdict(bool(ok), f"{fn}: {message}" if message else "")
+    return compare(value, case.expected, fn, case)
+
+
+def with_limits(grader: Grader, **changes: Any) -> Grader:
+    return replace(grader, limits=replace(grader.limits, **changes))

@@ -1,0 +1,107 @@
+"""Grading results as small dataclasses, and their Gradescope ``results.json`` form."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+# A submission's status: graded (it ran; cases may still fail), error (nothing could be run:
+# not a notebook, unreadable, ...), timeout (the whole run hit its wall clock), crashed (the
+# process died before it finished), memory (it ran out of memory).
+STATUSES = ("graded", "error", "timeout", "crashed", "memory")
+
+
+@dataclass
+class TestCaseResult:
+    question: str
+    name: str
+    score: float
+    max_score: float
+    hidden: bool
+    passed: bool
+    message: str = ""  # safe to show the student: never a hidden input or expected value
+    seconds: float = 0.0
+
+    @property
+    def visibility(self) -> str:
+        return "after_due_date" if self.hidden else "visible"
+
+
+@dataclass
+class QuestionResult:
+    name: str
+    score: float
+    max_score: float
+    cases: list[TestCaseResult] = field(default_factory=list)
+
+
+@dataclass
+class GradingResults:
+    assignment: str
+    submission: str  # unique name of the submission within a grading run
+    student_id: str
+    source: str  # where it came from: a path, or path!member for a zip
+    sha256: str
+    status: str
+    message: str = ""
+    questions: list[QuestionResult] = field(default_factory=list)
+    max_score: float = 0.0
+    seconds: float = 0.0
+    isolation: str = ""
+    device: str = "cpu"
+    grader_version: str = ""
+    fixtures: str = ""  # fingerprint of the fixtures it was graded against
+
+    def __post_init__(self) -> None:
+        assert self.status in STATUSES, self.status
+
+    @property
+    def score(self) -> float:
+        return round(sum(q.score for q in self.questions), 6)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "GradingResults":
+        data = dict(data)
+        data["questions"] = [
+            QuestionResult(**{**q, "cases": [TestCaseResult(**c) for c in q["cases"]]})
+            for q in data.get("questions", [])]
+        return cls(**data)
+
+    def to_gradescope(self) -> dict[str, Any]:
+        """Gradescope's results.json: score, tests[] (name, score, max_score, visibility,
+        output) and our own metadata under extra_data."""
+        tests = []
+        for q in self.questions:
+            for c in q.cases:
+                tests.append({
+                    "name": f"{q.name}: {c.name}", "score": c.score, "max_score": c.max_score,
+                    "visibility": c.visibility, "status": "passed" if c.passed else "failed",
+                    "output": c.message,
+                    "extra_data": {"hidden": c.hidden, "seconds": round(c.seconds, 4)}})
+        return {
+            "score": self.score, "max_score": self.max_score,
+            "execution_time": round(self.seconds, 3),
+            "output": self.message or f"{self.status}: {self.score:g}/{self.max_score:g}",
+            "visibility": "visible", "stdout_visibility": "hidden", "tests": tests,
+            "extra_data": {k: v for k, v in self.to_dict().items() if k != "questions"},
+        }
+
+    @classmethod
+    def from_gradescope(cls, data: dict[str, Any]) -> "GradingResults":
+        """Inverse of :meth:`to_gradescope`."""
+        meta = dict(data["extra_data"])
+        meta.pop("score", None)
+        questions: dict[str, QuestionResult] = {}
+        for t in data["tests"]:
+            qname, _, cname = t["name"].partition(": ")
+            q = questions.setdefault(qname, QuestionResult(qname, 0.0, 0.0))
+            q.cases.append(TestCaseResult(
+                question=qname, name=cname, score=t["score"], max_score=t["max_score"],
+                hidden=t["extra_data"]["hidden"], passed=t["status"] == "passed",
+                message=t.get("output", ""), seconds=t["extra_data"]["seconds"]))
+            q.score = round(q.score + t["score"], 6)
+            q.max_score = round(q.max_score + t["max_score"], 6)
+        meta["questions"] = list(questions.values())
+        return cls(**meta)

@@ -1,0 +1,1 @@
+"""Running untrusted submissions: the wire format, the warm zygote, isolation and limits."""

@@ -1,0 +1,192 @@
+"""The wire format between the grader and a sandboxed submission: JSON plus safetensors.
+
+Never pickle: a pickle from student code runs arbitrary code when it is loaded. A value is
+encoded as a JSON tree in which every tensor is replaced by ``{"__tensor__": key}`` and the
+tensors travel together in one safetensors blob. A message on a stream is
+``<8-byte big-endian length of JSON><JSON><8-byte length of blob><blob>``.
+
+Decoding validates as it goes: only the JSON types below, depth and sizes bounded, tensors only
+from the blob (safetensors parses a header and raw bytes; it cannot run code). Encoding strips
+what student code could smuggle: a tensor subclass becomes a plain tensor, an object with a
+lying ``__eq__`` or ``__float__`` is refused (only exact built-in types are accepted).
+"""
+from __future__ import annotations
+
+import io
+import json
+import math
+import struct
+from typing import Any, BinaryIO
+
+import torch
+from safetensors.torch import load as st_load
+from safetensors.torch import save as st_save
+
+MAX_DEPTH = 16
+MAX_ITEMS = 10_000
+MAX_STR = 100_000
+
+
+class WireError(ValueError):
+    """A value that cannot travel: wrong type, too big, too deep, or a malformed message."""
+
+
+def _plain_tensor(t: torch.Tensor) -> torch.Tensor:
+    # as_subclass drops any torch.Tensor subclass (and its overridden methods); detach and
+    # clone give a dense, contiguous CPU tensor that owns its memory.
+    t = torch.Tensor.as_subclass(t, torch.Tensor).detach()
+    if t.is_sparse or t.layout != torch.strided:
+        t = t.to_dense()
+    if t.is_complex():
+        raise WireError("complex tensors are not supported")
+    if t.is_quantized:
+        raise WireError("quantized tensors are not supported")
+    return t.to("cpu").contiguous().clone()
+
+
+def encode(value: Any) -> tuple[Any, dict[str, torch.Tensor]]:
+    """Split ``value`` into a JSON-able tree and a dict of plain CPU tensors."""
+    tensors: dict[str, torch.Tensor] = {}
+    count = [0]
+
+    def walk(v: Any, depth: int) -> Any:
+        count[0] += 1
+        if depth > MAX_DEPTH:
+            raise WireError(f"value nested deeper than {MAX_DEPTH} levels")
+        if count[0] > MAX_ITEMS:
+            raise WireError(f"value has more than {MAX_ITEMS} items")
+        tp = type(v)
+        if v is None or tp is bool or tp is str:
+            if tp is str and len(v) > MAX_STR:
+                raise WireError(f"string longer than {MAX_STR} characters")
+            return v
+        if tp is int:
+            return v
+        if tp is float:
+            if math.isfinite(v):
+                return v
+            return {"__float__": repr(v)}  # nan, inf, -inf
+        if isinstance(v, torch.Tensor):  # subclasses included; stripped in _plain_tensor
+            key = f"t{len(tensors)}"
+            tensors[key] = _plain_tensor(v)
+            return {"__tensor__": key}
+        if tp is tuple:
+            return {"__tuple__": [walk(x, depth + 1) for x in v]}
+        if tp is list:
+            return [walk(x, depth + 1) for x in v]
+        if tp is dict:
+            if not all(type(k) is str for k in v):
+                raise WireError("dict keys must be strings")
+            if any(k.startswith("__") for k in v):
+                raise WireError("dict keys must not start with '__'")
+            return {k: walk(x, depth + 1) for k, x in v.items()}
+        # numpy scalars/arrays are common in student code: accept them as tensors/numbers.
+        np_value = _from_numpy(v)
+        if np_value is not None:
+            return walk(np_value, depth)
+        raise WireError(f"cannot send a value of type {tp.__module__}.{tp.__qualname__}")
+
+    return walk(value, 0), tensors
+
+
+def _from_numpy(v: Any) -> Any:
+    tp = type(v)
+    if tp.__module__ != "numpy":
+        return None
+    import numpy as np
+
+    if tp is np.ndarray:
+        return torch.from_numpy(np.array(v, copy=True))
+    if isinstance(v, np.bool_):
+        return bool(v)
+    if isinstance(v, np.integer):
+        return int(v)
+    if isinstance(v, np.floating):
+        return float(v)
+    return None
+
+
+def decode(tree: Any, tensors: dict[str, torch.Tensor]) -> Any:
+    """Rebuild a value from :func:`encode`'s output, validating every node."""
+    used: set[str] = set()
+    count = [0]
+
+    def walk(v: Any, depth: int) -> Any:
+        count[0] += 1
+        if depth > MAX_DEPTH or count[0] > MAX_ITEMS:
+            raise WireError("value too deep or too large")
+        tp = type(v)
+        if v is None or tp in (bool, int, float, str):
+            return v
+        if tp is list:
+            return [walk(x, depth + 1) for x in v]
+        if tp is dict:
+            if set(v) == {"__tensor__"}:
+                key = v["__tensor__"]
+                if type(key) is not str or key not in tensors or key in used:
+                    raise WireError(f"bad tensor reference {key!r}")
+                used.add(key)
+                return tensors[key]
+            if set(v) == {"__tuple__"} and type(v["__tuple__"]) is list:
+                return tuple(walk(x, depth + 1) for x in v["__tuple__"])
+            if set(v) == {"__float__"} and v["__float__"] in ("nan", "inf", "-inf"):
+                return float(v["__float__"])
+            if any(type(k) is not str or k.startswith("__") for k in v):
+                raise WireError("malformed dict")
+            return {k: walk(x, depth + 1) for k, x in v.items()}
+        raise WireError(f"unexpected JSON node {tp.__name__}")
+
+    return walk(tree, 0)
+
+
+def dumps(value: Any) -> bytes:
+    tree, tensors = encode(value)
+    header = json.dumps(tree, allow_nan=False).encode()
+    blob = st_save(tensors) if tensors else b""
+    return struct.pack(">Q", len(header)) + header + struct.pack(">Q", len(blob)) + blob
+
+
+def loads(data: bytes, max_bytes: int = 1 << 30) -> Any:
+    if len(data) > max_bytes:
+        raise WireError(f"message larger than {max_bytes} bytes")
+    buf = io.BytesIO(data)
+    value = read_message(buf, max_bytes)
+    if buf.read(1):
+        raise WireError("trailing bytes after message")
+    return value
+
+
+def _read_exact(stream: BinaryIO, n: int) -> bytes:
+    chunks = []
+    while n:
+        chunk = stream.read(n)
+        if not chunk:
+            raise WireError("stream ended inside a message")
+        chunks.append(chunk)
+        n -= len(chunk)
+    return b"".join(chunks)
+
+
+def read_message(stream: BinaryIO, max_bytes: int = 1 << 30) -> Any:
+    (hlen,) = struct.unpack(">Q", _read_exact(stream, 8))
+    if hlen > min(max_bytes, 64 << 20):
+        raise WireError("JSON header too large")
+    try:
+        tree = json.loads(_read_exact(stream, hlen))
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise WireError(f"malformed JSON: {e}") from None
+    (blen,) = struct.unpack(">Q", _read_exact(stream, 8))
+    if blen > max_bytes:
+        raise WireError("tensor blob too large")
+    tensors: dict[str, torch.Tensor] = {}
+    if blen:
+        try:
+            tensors = st_load(_read_exact(stream, blen))
+        except Exception as e:  # safetensors raises its own error types
+            raise WireError(f"malformed tensor blob: {e}") from None
+    return decode(tree, tensors)
+
+
+def write_message(stream: BinaryIO, value: Any) -> None:
+    stream.write(dumps(value))
+    stream.flush()

@@ -1,0 +1,108 @@
+"""What a course component is, for the grader and the quiz generator alike.
+
+A :class:`Spec` ties one function a student implements to its reference implementation in
+``reference/``, a seeded generator of sample inputs (:class:`Case`), tolerances and default
+points. Hidden-test fixtures (``autograder.fixtures``) run the reference over the cases; the
+grader (``autograder.grade``) compares a student's outputs with those fixtures; the quiz
+(``autograder.quiz``) draws numbers from the same references.
+
+Three ways a case is called in a student's notebook (``Spec.call``):
+
+* ``"function"``: ``fn(*case.args, **case.kwargs)``;
+* ``"module"``: ``Cls(**case.init)``, then ``load_state_dict(case.state)`` (reference weights
+  injected, so that results never depend on a student's initialisation), then
+  ``module(*case.args, **case.kwargs)``;
+* ``"outcome"``: like ``"function"``, but the output is judged by ``Spec.judge`` against
+  ``case.secret`` (e.g. accuracy of a trained model on held-out labels) instead of compared with
+  the reference output. ``case.secret`` never leaves the grader's process.
+
+Everything in ``args``, ``kwargs``, ``init``, ``state`` and ``secret`` must be plain data that
+the wire format carries: tensors, bool/int/float/str/None, and tuples, lists and str-keyed
+dicts of those (see ``autograder.sandbox.wire``).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Literal
+
+import torch
+
+Call = Literal["function", "module", "outcome"]
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    """``allclose`` tolerances; per dtype because float16/bfloat16 on a GPU need looser ones."""
+
+    rtol: float = 1e-5
+    atol: float = 1e-6
+    by_dtype: tuple[tuple[torch.dtype, float, float], ...] = (
+        (torch.float16, 1e-2, 1e-3),
+        (torch.bfloat16, 2e-2, 1e-2),
+    )
+
+    def for_dtype(self, dtype: torch.dtype | None) -> tuple[float, float]:
+        for dt, rtol, atol in self.by_dtype:
+            if dt == dtype:
+                return max(rtol, self.rtol), max(atol, self.atol)
+        return self.rtol, self.atol
+
+
+@dataclass
+class Case:
+    """One call of a student's function: seeded inputs, how many points, whether it is shown."""
+
+    name: str
+    args: tuple = ()
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    hidden: bool = True
+    points: float = 1.0
+    init: dict[str, Any] = field(default_factory=dict)  # "module": constructor kwargs
+    state: dict[str, torch.Tensor] | None = None  # "module": injected reference weights
+    secret: Any = None  # "outcome": data the judge needs that the student never sees
+    tolerance: Tolerance | None = None  # overrides the spec's
+
+
+Judge = Callable[[Any, Case], "tuple[bool, str]"]
+
+
+@dataclass
+class Spec:
+    """A course component as a graded, quizzable unit.
+
+    ``make_cases(gen)`` must draw every random number from ``gen`` so that fixtures are exactly
+    reproducible from the assignment seed. ``reference(*args, **kwargs)`` (or, for ``"module"``,
+    ``reference(init, state, *args, **kwargs)``) computes the expected output.
+    """
+
+    id: str  # syllabus row, e.g. "U3.6"
+    name: str  # the name a student's notebook defines, e.g. "scaled_dot_product_attention"
+    reference: Callable[..., Any]
+    make_cases: Callable[[torch.Generator], list[Case]]
+    call: Call = "function"
+    tolerance: Tolerance = field(default_factory=Tolerance)
+    points: float = 1.0
+    exact_dtype: bool = False  # True: float64 where float32 is expected fails the dtype rung
+    judge: Judge | None = None  # "outcome" specs, and statistical checks
+    statistical: bool = False  # judged by a statistic, with a false-fail rate stated in `doc`
+    doc: str = ""
+
+    def __post_init__(self) -> None:
+        assert self.call in ("function", "module", "outcome"), self.call
+        assert self.call != "outcome" or self.judge is not None, f"{self.name}: outcome needs judge"
+
+    def expected(self, case: Case) -> Any:
+        """The reference output for one case (``None`` for outcome specs: the judge decides)."""
+        if self.call == "outcome":
+            return None
+        if self.call == "module":
+            return self.reference(case.init, case.state, *case.args, **case.kwargs)
+        return self.reference(*case.args, **case.kwargs)
+
+    def cases(self, seed: int) -> list[Case]:
+        gen = torch.Generator().manual_seed(seed)
+        cases = self.make_cases(gen)
+        names = [c.name for c in cases]
+        assert len(set(names)) == len(names), f"{self.name}: duplicate case names {names}"
+        assert cases, f"{self.name}: no cases"
+        return cases

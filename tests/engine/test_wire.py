@@ -1,0 +1,67 @@
+"""The wire format carries plain data only, and refuses or strips anything else."""
+import io
+import math
+
+import pytest
+import torch
+
+from autograder.sandbox import wire
+
+
+def test_round_trip_of_nested_values():
+    value = {"a": (torch.arange(6).reshape(2, 3), 1.5, -2, True, None, "s"),
+             "b": [torch.tensor(3.0, dtype=torch.float64), {"c": float("nan")}],
+             "inf": float("-inf")}
+    back = wire.loads(wire.dumps(value))
+    assert torch.equal(back["a"][0], value["a"][0]) and isinstance(back["a"], tuple)
+    assert back["a"][1:] == (1.5, -2, True, None, "s")
+    assert back["b"][0].dtype == torch.float64 and back["b"][0].item() == 3.0
+    assert math.isnan(back["b"][1]["c"]) and back["inf"] == float("-inf")
+
+
+def test_tensor_subclass_is_stripped_to_a_plain_tensor():
+    class Liar(torch.Tensor):
+        def __eq__(self, other):  # noqa: D105
+            return True
+
+    t = torch.zeros(3).as_subclass(Liar)
+    back = wire.loads(wire.dumps(t))
+    assert type(back) is torch.Tensor
+    assert not torch.equal(back, torch.ones(3))
+
+
+@pytest.mark.parametrize("bad", [object(), {1: 2}, {"__tensor__": "x"}, lambda: 0,
+                                 type("F", (float,), {"__eq__": lambda s, o: True})(1.0)])
+def test_refuses_values_that_are_not_plain_data(bad):
+    with pytest.raises(wire.WireError):
+        wire.dumps(bad)
+
+
+def test_refuses_deep_nesting_and_forged_references():
+    deep = []
+    for _ in range(wire.MAX_DEPTH + 2):
+        deep = [deep]
+    with pytest.raises(wire.WireError):
+        wire.dumps(deep)
+    forged = wire.dumps({"x": 1}).replace(b'{"x": 1}', b'{"__tensor__": "t9"}')
+    forged = forged[:0] + len(b'{"__tensor__": "t9"}').to_bytes(8, "big") + forged[8:]
+    with pytest.raises(wire.WireError):
+        wire.loads(forged)
+
+
+def test_truncated_and_garbage_messages_raise_wire_errors():
+    data = wire.dumps({"t": torch.ones(100)})
+    for cut in (3, 12, len(data) - 5):
+        with pytest.raises(wire.WireError):
+            wire.read_message(io.BytesIO(data[:cut]))
+    with pytest.raises(wire.WireError):
+        wire.loads(b"\x00" * 7 + b"\x05" + b"notjs" + b"\x00" * 8)
+
+
+def test_pickle_never_used():
+    class Evil:
+        def __reduce__(self):
+            return (print, ("pwned",))
+
+    with pytest.raises(wire.WireError):
+        wire.dumps({"x": Evil()})
