@@ -59,3 +59,27 @@ def grade(hw: str, submissions: Sequence[str | Path], out: str | Path,
                           level=isolation, on_result=on_result)
     write_assignment_gradebook(results, out)
     return GradeRun(hw, out, results, assignment_gradebook(results), regenerated)
+
+
+@dataclass
+class DemoRun:
+    out: Path
+    builds: list[BuildReport]
+    grades: list[GradeRun]
+
+
+def demo(out: str | Path = "out/demo", course: Course | None = None,
+         log: Callable[[str], None] = lambda s: None) -> DemoRun:
+    """The main job on the bundled example course: build every assignment, grade the example
+    submissions of each, and write the gradebooks."""
+    course = course or Course.find()
+    out = Path(out)
+    builds, grades = [], []
+    for hw in course.assignments():
+        log(f"build {hw}")
+        builds.append(build(hw, course))
+        examples = course.root / "examples" / hw / "submissions"
+        if examples.is_dir():
+            log(f"grade {hw}: {examples}")
+            grades.append(grade(hw, [examples], out / hw, course))
+    return DemoRun(out, builds, grades)

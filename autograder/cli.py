@@ -76,6 +76,21 @@ def grade(hw: str = typer.Argument(..., help="Assignment, e.g. hw1."),
     print_gradebook(run)
 
 
+@app.command()
+def demo(out: Path = typer.Option(Path("out/demo"), "-o", "--out", help="Output folder."),
+         course: Optional[Path] = CourseOption):
+    """The main job on the bundled example course: build, grade the examples, gradebooks."""
+    c = _course(course)
+    try:
+        run = api.demo(out, c, log=lambda s: console.print(f"[bold]→ {s}[/bold]"))
+    except CourseError as e:
+        console.print(f"[red]{e}[/red]")
+        raise typer.Exit(1)
+    for g in run.grades:
+        print_gradebook(g)
+    console.print(f"[green]demo complete: {out}[/green]")
+
+
 def print_gradebook(run: "api.GradeRun") -> None:
     frame = run.gradebook
     table = Table(title=f"{run.assignment}: {len(frame)} submissions → {run.out}/gradebook.csv")

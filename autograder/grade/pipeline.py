@@ -149,6 +149,8 @@ def _verdict(case: FixtureCase, report: dict | None, reason: str) -> Verdict:
     if status == "not_callable":
         return Verdict(False, f"{fn} is a {report.get('type', '?')}, not a function or class")
     if status == "timeout":
+        if report.get("skipped"):
+            return Verdict(False, f"{fn} not called again: an earlier case hit the time limit")
         return Verdict(False, f"{fn} did not finish within its time limit")
     if status == "error":
         where = f" ({report['where']})" if report.get("where") else ""

@@ -172,10 +172,16 @@ def main(job_in: BinaryIO, results_out: BinaryIO) -> None:
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
     wire.write_message(results_out, loaded)
+    timed_out: set[str] = set()  # a function that hung once is not called again
     for question in job["questions"]:
         for case in question["cases"]:
-            report = run_case(namespace, question["name"], question["call"], case,
-                              job["device"], job["call_seconds"])
+            if question["name"] in timed_out:
+                report = {"status": "timeout", "skipped": True}
+            else:
+                report = run_case(namespace, question["name"], question["call"], case,
+                                  job["device"], job["call_seconds"])
+            if report["status"] == "timeout":
+                timed_out.add(question["name"])
             report.update(kind="case", question=question["question"], case=case["name"])
             try:
                 wire.write_message(results_out, report)
