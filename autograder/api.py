@@ -66,6 +66,7 @@ class DemoRun:
     out: Path
     builds: list[BuildReport]
     grades: list[GradeRun]
+    published: "object | None" = None  # autograder.report.publish.PublishRun
 
 
 def demo(out: str | Path = "out/demo", course: Course | None = None,
@@ -82,4 +83,62 @@ def demo(out: str | Path = "out/demo", course: Course | None = None,
         if examples.is_dir():
             log(f"grade {hw}: {examples}")
             grades.append(grade(hw, [examples], out / hw, course))
-    return DemoRun(out, builds, grades)
+    run = DemoRun(out, builds, grades)
+    # -- course outputs: course gradebook, Canvas CSV, per-case tables, feedback, reports ----
+    config = course.root / "examples" / "course.toml"
+    if config.is_file() and grades:
+        log(f"publish: {out / 'course'}")
+        run.published = publish(config, out, out / "course", course)
+    return run
+
+
+# ------------------------------------------------------------------------------------------------
+# Course-level outputs: the course gradebook (roster × assignments and quizzes, weights, late
+# policy), the Canvas CSV, per-case tables, per-submission feedback, instructor reports, and the
+# Gradescope autograder bundle. They read results through plain lists of GradingResults, so any
+# store can feed them (``results=``); by default each assignment's ``<root>/<hw>/results/*.json``.
+
+
+def course_gradebook(config: str | Path, results_root: str | Path | None = None,
+                     course: Course | None = None, *,
+                     results: dict[str, list[GradingResults]] | None = None,
+                     scores: dict[str, pd.DataFrame] | None = None):
+    """The course gradebook (:class:`autograder.gradebook.course.CourseGradebook`) for the
+    course configuration ``config`` (e.g. ``examples/course.toml``) and the graded results under
+    ``results_root`` (``<root>/<hw>/results/*.json``)."""
+    from .report.publish import build_gradebook
+
+    return build_gradebook(config, results_root, course=_maybe_course(course), results=results,
+                           scores=scores)
+
+
+def publish(config: str | Path, results_root: str | Path | None = None,
+            out: str | Path | None = None, course: Course | None = None, *,
+            feedback: bool = True, reports: bool = True,
+            results: dict[str, list[GradingResults]] | None = None,
+            scores: dict[str, pd.DataFrame] | None = None):
+    """Write the course gradebook, Canvas CSV, per-case CSV/Parquet, feedback and reports into
+    ``out`` (default ``<results_root>/course``); returns a
+    :class:`autograder.report.publish.PublishRun`."""
+    from .report.publish import publish as _publish
+
+    return _publish(config, results_root, out, course=_maybe_course(course), results=results,
+                    scores=scores, feedback=feedback, reports=reports)
+
+
+def gradescope_bundle(hw: str, out: str | Path | None = None, course: Course | None = None, *,
+                      hidden_visibility: str = "after_due_date", device: str = "cpu") -> Path:
+    """The Gradescope autograder zip of ``hw`` (default ``build/<hw>/<hw>-gradescope.zip``)."""
+    from .lms.gradescope import make_bundle
+
+    return make_bundle(course or Course.find(), hw, out, hidden_visibility=hidden_visibility,
+                       device=device)
+
+
+def _maybe_course(course: Course | None) -> Course | None:
+    if course is not None:
+        return course
+    try:
+        return Course.find()
+    except Exception:  # noqa: BLE001 - a course folder is optional here
+        return None

@@ -88,6 +88,8 @@ def demo(out: Path = typer.Option(Path("out/demo"), "-o", "--out", help="Output 
         raise typer.Exit(1)
     for g in run.grades:
         print_gradebook(g)
+    if run.published is not None:  # course gradebook, Canvas CSV, feedback, reports
+        print_publish(run.published)
     console.print(f"[green]demo complete: {out}[/green]")
 
 
@@ -100,6 +102,106 @@ def print_gradebook(run: "api.GradeRun") -> None:
     for _, row in frame.iterrows():
         table.add_row(*[f"{v:g}" if isinstance(v, float) else str(v) for v in row[shown]])
     console.print(table)
+
+
+# ------------------------------------------------------------------------------------------------
+# Course-level outputs: gradebook, Canvas CSV, feedback, reports, Gradescope bundle.
+
+ConfigOption = typer.Option(None, "--config", help="Course configuration (default: course.toml "
+                            "or examples/course.toml in the course folder).")
+ResultsOption = typer.Option(None, "--results", help="Results root holding <hw>/results/*.json "
+                             "(default: `results` in the configuration).")
+CourseOutOption = typer.Option(None, "-o", "--out", help="Output folder (default: "
+                               "<results>/course).")
+
+
+def _config_path(config: Optional[Path], c: Optional[Course]) -> Path:
+    if config is not None:
+        return config
+    for candidate in ("course.toml", "examples/course.toml"):
+        if c is not None and (c.root / candidate).is_file():
+            return c.root / candidate
+    console.print("[red]no course configuration: pass --config course.toml[/red]")
+    raise typer.Exit(2)
+
+
+def _publish(config, results, out, course, *, feedback: bool, reports: bool):
+    c = None
+    try:
+        c = Course(course) if course else Course.find()
+    except CourseError:
+        pass
+    try:
+        return api.publish(_config_path(config, c), results, out, c, feedback=feedback,
+                           reports=reports)
+    except (CourseError, ValueError) as e:
+        console.print(f"[red]{e}[/red]")
+        raise typer.Exit(2)
+
+
+def print_publish(run) -> None:
+    book = run.book
+    table = Table(title=f"{book.config.title}: {len(book.students)} students → {run.out}")
+    items = [i for i in book.item_info if not i["pending"]]
+    for col in ["student_id", "name", *[i["name"] for i in items], "total %", "flags"]:
+        table.add_column(col, overflow="fold")
+    for _, row in book.students.iterrows():
+        cells = [str(row["student_id"]), str(row["name"])]
+        cells += [f"{row[i['name']]:g}" for i in items]
+        cells += [f"{row['total_percent']:.1f}" if row["total_percent"] == row["total_percent"]
+                  else "", str(row["flags"])]
+        table.add_row(*cells)
+    console.print(table)
+    for name, path in run.files.items():
+        console.print(f"  {name}: {path}")
+    if run.feedback:
+        console.print(f"  feedback: {len(run.feedback)} files in {run.out / 'feedback'}")
+    for name, path in run.reports.items():
+        console.print(f"  report {name}: {path}")
+    for line in book.issues:
+        console.print(f"[yellow]! {line}[/yellow]")
+
+
+@app.command()
+def gradebook(config: Optional[Path] = ConfigOption, results: Optional[Path] = ResultsOption,
+              out: Optional[Path] = CourseOutOption, course: Optional[Path] = CourseOption):
+    """Course gradebook (roster x items, weights, late policy), Canvas CSV, per-case CSV/Parquet."""
+    print_publish(_publish(config, results, out, course, feedback=False, reports=False))
+
+
+@app.command()
+def report(config: Optional[Path] = ConfigOption, results: Optional[Path] = ResultsOption,
+           out: Optional[Path] = CourseOutOption, course: Optional[Path] = CourseOption,
+           feedback: bool = typer.Option(True, help="Also write per-submission feedback.")):
+    """Instructor reports (OUT/report/), per-submission feedback (OUT/feedback/), gradebook."""
+    print_publish(_publish(config, results, out, course, feedback=feedback, reports=True))
+
+
+@app.command()
+def publish(config: Optional[Path] = ConfigOption, results: Optional[Path] = ResultsOption,
+            out: Optional[Path] = CourseOutOption, course: Optional[Path] = CourseOption):
+    """Everything at once: course gradebook, Canvas CSV, per-case tables, feedback, reports."""
+    print_publish(_publish(config, results, out, course, feedback=True, reports=True))
+
+
+@app.command("gradescope")
+def gradescope_bundle(hw: str = typer.Argument(..., help="Assignment, e.g. hw1."),
+                      out: Optional[Path] = typer.Option(None, "-o", "--out",
+                                                         help="Zip to write (default: "
+                                                         "build/HW/HW-gradescope.zip)."),
+                      hidden: str = typer.Option("after_due_date", "--hidden-visibility",
+                                                 help="Visibility of hidden cases on "
+                                                 "Gradescope: after_due_date|hidden|"
+                                                 "after_published|visible."),
+                      course: Optional[Path] = CourseOption):
+    """The Gradescope autograder zip of HW: setup.sh, run_autograder, fixtures, grader."""
+    c = _course(course)
+    try:
+        path = api.gradescope_bundle(hw, out, c, hidden_visibility=hidden)
+    except (CourseError, ValueError) as e:
+        console.print(f"[red]{e}[/red]")
+        raise typer.Exit(2)
+    console.print(f"[green]✓[/green] {hw}: {path} (hidden cases: {hidden})")
 
 
 def main() -> None:  # pragma: no cover

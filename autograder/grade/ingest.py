@@ -7,7 +7,14 @@ each gets a row with a clear status instead of being silently skipped.
 
 Student ids come from file names: Canvas bulk downloads name files
 ``lastfirst_12345_67890_hw1.ipynb`` (or ``lastfirst_LATE_12345_67890_…``), where 12345 is the
-student's Canvas id; otherwise the file's stem is the id.
+student's Canvas id; otherwise the file's stem is the id. A Gradescope submission export (a zip
+or folder with ``submission_metadata.yml``) is read by :mod:`autograder.lms.gradescope`, which
+takes ids and submission times from its metadata.
+
+Submission times (``Submission.submitted_at``, ISO 8601) come from the Gradescope metadata, a
+plain file's mtime (UTC) or a zip entry's time (no offset: local time). Canvas bulk zips stamp
+every entry with the time the zip was made, so their members get no time ("": unknown); Canvas
+marks late ones with ``LATE`` in the name, which the gradebook reports.
 """
 from __future__ import annotations
 
@@ -17,6 +24,7 @@ import re
 import stat
 import zipfile
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
 
 MAX_NOTEBOOK_BYTES = 32 << 20
@@ -34,6 +42,7 @@ class Submission:
     source: str
     data: bytes
     error: str = ""  # set when the file could not even be read
+    submitted_at: str = ""  # ISO 8601; no offset: local time; "": unknown
 
     @property
     def sha256(self) -> str:
@@ -60,10 +69,24 @@ def _safe_member(info: zipfile.ZipInfo) -> str:
     return ""
 
 
+def _zip_time(info: zipfile.ZipInfo) -> str:
+    """A zip entry's time, unless it is a Canvas bulk-download member (stamped at zip time)."""
+    if CANVAS_NAME.match(PurePosixPath(info.filename).name):
+        return ""
+    try:
+        return datetime(*info.date_time).isoformat()
+    except ValueError:
+        return ""
+
+
 def _from_zip(path: Path) -> list[Submission]:
+    from ..lms import gradescope  # a Gradescope export zip: ids and times from its metadata
+
     found = []
     try:
         with zipfile.ZipFile(path) as zf:
+            if gradescope.metadata_member(zf) is not None:
+                return gradescope.submissions_from_zip(zf, path)
             for info in zf.infolist():
                 if info.is_dir():
                     continue
@@ -82,7 +105,8 @@ def _from_zip(path: Path) -> list[Submission]:
                     continue
                 with zf.open(info) as member:
                     data = member.read(MAX_NOTEBOOK_BYTES + 1)
-                found.append(Submission(base, student_id_from_filename(base), source, data))
+                found.append(Submission(base, student_id_from_filename(base), source, data,
+                                        submitted_at=_zip_time(info)))
     except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError) as e:
         found.append(Submission(path.name, student_id_from_filename(path.name), str(path), b"",
                                 error=f"unreadable zip: {e}"))
@@ -103,17 +127,23 @@ def _from_file(path: Path) -> list[Submission]:
         if size > MAX_NOTEBOOK_BYTES:
             return [Submission(path.name, sid, str(path), b"",
                                error=f"file larger than {MAX_NOTEBOOK_BYTES} bytes")]
-        return [Submission(path.name, sid, str(path), path.read_bytes())]
+        mtime = datetime.fromtimestamp(path.stat().st_mtime, timezone.utc)
+        return [Submission(path.name, sid, str(path), path.read_bytes(),
+                           submitted_at=mtime.isoformat(timespec="seconds"))]
     except OSError as e:
         return [Submission(path.name, sid, str(path), b"", error=f"unreadable: {e.strerror}")]
 
 
 def collect(paths: list[str | Path]) -> list[Submission]:
     """Every submission under ``paths``, with unique names, in a stable order."""
+    from ..lms import gradescope  # an extracted Gradescope export folder
+
     found: list[Submission] = []
     for raw in paths:
         path = Path(raw)
-        if path.is_dir():
+        if path.is_dir() and gradescope.metadata_file(path) is not None:
+            found += gradescope.submissions_from_folder(path)
+        elif path.is_dir():
             for child in sorted(p for p in path.rglob("*") if p.is_file() or p.is_symlink()):
                 if child.name in IGNORED or ".ipynb_checkpoints" in child.parts:
                     continue

@@ -60,7 +60,8 @@ class Grader:
             assignment=self.config.name, submission=sub.name, student_id=sub.student_id,
             source=sub.source, sha256=sub.sha256, status="graded",
             max_score=self.config.max_score, isolation=zygote.level, device=self.device,
-            grader_version=__version__, fixtures=self.fixtures.fingerprint)
+            grader_version=__version__, fixtures=self.fixtures.fingerprint,
+            submitted_at=sub.submitted_at)
         try:
             if sub.error:
                 raise NotebookError(sub.error)

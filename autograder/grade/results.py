@@ -50,6 +50,9 @@ class GradingResults:
     device: str = "cpu"
     grader_version: str = ""
     fixtures: str = ""  # fingerprint of the fixtures it was graded against
+    # when the student submitted, ISO 8601, from ingestion (Gradescope export, file mtime, zip
+    # entry time); no UTC offset means course-local time; "" when unknown (Canvas bulk zips)
+    submitted_at: str = ""
 
     def __post_init__(self) -> None:
         assert self.status in STATUSES, self.status

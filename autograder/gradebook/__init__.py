@@ -1,4 +1,14 @@
-"""Gradebooks built with pandas from grading results."""
+"""Gradebooks built with pandas from grading results.
+
+* per assignment: :func:`assignment_gradebook` (one row per submission; ``OUT/gradebook.csv``);
+* per case: :func:`cases_frame` (one row per submission × test case, for analysis; CSV and
+  Parquet);
+* per course: :func:`autograder.gradebook.course.course_gradebook` (roster × assignments and
+  quizzes, weights, late policy; see ``examples/course.toml``).
+
+Everything takes plain ``list[GradingResults]``, whether they come from ``OUT/results/*.json``
+(:func:`load_results`) or from another store.
+"""
 from __future__ import annotations
 
 import json
@@ -9,6 +19,9 @@ import pandas as pd
 from ..grade.results import GradingResults
 
 BASE_COLUMNS = ["student_id", "submission", "status"]
+CASE_COLUMNS = ["assignment", "submission", "student_id", "status", "submitted_at", "question",
+                "case", "hidden", "passed", "score", "max_score", "seconds", "message",
+                "sha256", "fixtures", "grader_version", "device", "isolation"]
 
 
 def load_results(out: Path) -> list[GradingResults]:
@@ -45,3 +58,40 @@ def write_assignment_gradebook(results: list[GradingResults], out: Path) -> Path
     path = Path(out) / "gradebook.csv"
     assignment_gradebook(results).to_csv(path, index=False)
     return path
+
+
+def cases_frame(results: list[GradingResults]) -> pd.DataFrame:
+    """One row per submission × test case: the full results, for analysis."""
+    rows = []
+    for r in results:
+        for q in r.questions:
+            for c in q.cases:
+                rows.append({
+                    "assignment": r.assignment, "submission": r.submission,
+                    "student_id": r.student_id, "status": r.status,
+                    "submitted_at": getattr(r, "submitted_at", ""), "question": q.name,
+                    "case": c.name, "hidden": c.hidden, "passed": c.passed, "score": c.score,
+                    "max_score": c.max_score, "seconds": c.seconds, "message": c.message,
+                    "sha256": r.sha256, "fixtures": r.fixtures,
+                    "grader_version": r.grader_version, "device": r.device,
+                    "isolation": r.isolation})
+    frame = pd.DataFrame(rows, columns=CASE_COLUMNS)
+    return frame.astype({"hidden": bool, "passed": bool, "score": float, "max_score": float,
+                         "seconds": float})
+
+
+def write_cases(results: list[GradingResults], out: Path, stem: str = "cases") -> list[Path]:
+    """``OUT/<stem>.csv`` and, when pyarrow is installed, ``OUT/<stem>.parquet``."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    frame = cases_frame(results)
+    paths = [out / f"{stem}.csv"]
+    frame.to_csv(paths[0], index=False)
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        print(f"warning: pyarrow is not installed; {stem}.parquet not written")
+        return paths
+    paths.append(out / f"{stem}.parquet")
+    frame.to_parquet(paths[1], index=False)
+    return paths

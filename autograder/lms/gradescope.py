@@ -1,0 +1,462 @@
+"""Gradescope: its submission exports, and our grader as a Gradescope autograder.
+
+**Submission exports.** "Download submissions" on a Gradescope programming assignment gives a
+zip like::
+
+    assignment_123_export/
+        submission_metadata.yml        # folder -> submitters (:name, :sid, :email), :created_at
+        submission_4567/hw1.ipynb
+        submission_4568/hw1.ipynb ...
+
+:func:`submissions_from_zip` and :func:`submissions_from_folder` (called by
+``autograder.grade.ingest.collect`` when it meets such a zip or folder) turn it into
+submissions: one per notebook per submitter (a group submission gives each member a row), with
+the submitter's ``:sid`` (or e-mail) as student id and ``:created_at`` as the submission time.
+A folder the metadata does not name, or one with no notebook, still gets a row.
+
+**The autograder.** :func:`make_bundle` writes ``<hw>-gradescope.zip``: ``setup.sh`` (installs
+torch and this package), ``run_autograder``, ``gradescope.json`` (settings), the assignment's
+``grading.toml`` and hidden fixtures, and the package source. In Gradescope's container,
+``run_autograder`` calls :func:`run_autograder`, which grades ``/autograder/submission/*.ipynb``
+in our sandbox against the shipped fixtures and writes ``/autograder/results/results.json``.
+Hidden cases get the visibility chosen when the bundle was made (``after_due_date`` or
+``hidden``). ``AUTOGRADER_ROOT`` (or ``--root``) moves ``/autograder``, so that a test can run
+the same script in a temporary folder.
+"""
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import sys
+import time
+import traceback
+import zipfile
+from datetime import date, datetime
+from pathlib import Path, PurePosixPath
+from typing import Any, Iterable
+
+from ..grade.ingest import IGNORED, MAX_NOTEBOOK_BYTES, Submission, _safe_member
+
+METADATA_NAME = "submission_metadata.yml"
+VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
+SETTINGS_NAME = "gradescope.json"
+
+
+# ----------------------------------------------------------------------- submission exports
+
+
+def _yaml_loader():
+    import yaml
+
+    class Loader(yaml.SafeLoader):
+        """Safe loading that tolerates Ruby tags (``!ruby/object:BigDecimal``, ...)."""
+
+    def any_tag(loader, suffix, node):
+        if isinstance(node, yaml.MappingNode):
+            return loader.construct_mapping(node, deep=True)
+        if isinstance(node, yaml.SequenceNode):
+            return loader.construct_sequence(node, deep=True)
+        return loader.construct_scalar(node)
+
+    Loader.add_multi_constructor("!", any_tag)
+    return Loader
+
+
+def _plain_keys(value: Any) -> Any:
+    """Ruby symbol keys (``:sid``) without their colon."""
+    if isinstance(value, dict):
+        return {str(k).lstrip(":"): _plain_keys(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain_keys(v) for v in value]
+    return value
+
+
+def _iso(value: Any) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day).isoformat()
+    if value is None:
+        return ""
+    text = str(value).strip()
+    for fmt in ("%Y-%m-%d %H:%M:%S.%f %z", "%Y-%m-%d %H:%M:%S %z", "%Y-%m-%dT%H:%M:%S.%f%z",
+                "%Y-%m-%dT%H:%M:%S%z"):
+        try:  # Ruby prints nanoseconds; strptime takes at most 6 digits
+            trimmed = text
+            if ".%f" in fmt and "." in text:
+                head, _, tail = text.partition(".")
+                digits = len(tail) - len(tail.lstrip("0123456789"))
+                trimmed = f"{head}.{tail[:min(digits, 6)]}{tail[digits:]}"
+            return datetime.strptime(trimmed, fmt).isoformat()
+        except ValueError:
+            continue
+    try:
+        return datetime.fromisoformat(text).isoformat()
+    except ValueError:
+        return ""
+
+
+def parse_metadata(text: str) -> dict[str, dict[str, Any]]:
+    """``{folder: {"submitters": [{"sid", "email", "name"}], "created_at": iso}}`` from a
+    ``submission_metadata.yml``."""
+    import yaml
+
+    data = yaml.load(text, Loader=_yaml_loader())  # noqa: S506 - a SafeLoader subclass
+    if not isinstance(data, dict):
+        raise ValueError(f"{METADATA_NAME} is not a mapping")
+    found = {}
+    for folder, record in _plain_keys(data).items():
+        if not isinstance(record, dict):
+            continue
+        submitters = []
+        for person in record.get("submitters") or []:
+            if isinstance(person, dict):
+                submitters.append({k: str(person.get(k) or "").strip()
+                                   for k in ("sid", "email", "name")})
+        found[str(folder)] = {"submitters": submitters,
+                              "created_at": _iso(record.get("created_at"))}
+    return found
+
+
+def _student_id(person: dict[str, str], folder: str) -> str:
+    return person.get("sid") or person.get("email") or person.get("name") or folder
+
+
+def _export_submissions(metadata: dict[str, dict[str, Any]],
+                        files: dict[str, list[tuple[str, str, Any]]],
+                        where: str) -> list[Submission]:
+    """Submissions from an export: ``files`` maps a submission folder to (path in the export,
+    source, reader-or-error) for each of its files."""
+    found: list[Submission] = []
+    for folder in sorted(set(metadata) | set(files)):
+        record = metadata.get(folder, {"submitters": [], "created_at": ""})
+        people = record["submitters"] or [{"sid": "", "email": "", "name": ""}]
+        members = files.get(folder, [])
+        notebooks = [m for m in members if m[0].lower().endswith(".ipynb")]
+        for person in people:
+            sid = _student_id(person, folder)
+            if not notebooks:
+                listing = ", ".join(PurePosixPath(m[0]).name for m in members) or "no files"
+                why = ("no notebook in this Gradescope submission" if folder in metadata
+                       else f"folder not named in {METADATA_NAME}")
+                found.append(Submission(f"{sid}_{folder}", sid, f"{where}!{folder}", b"",
+                                        error=f"{why} ({listing})",
+                                        submitted_at=record["created_at"]))
+                continue
+            for path, source, read in notebooks:
+                name = f"{sid}_{folder}"
+                if len(notebooks) > 1:
+                    name += f"_{PurePosixPath(path).stem}"
+                data, error = read() if callable(read) else (b"", str(read))
+                if folder not in metadata and not error:
+                    error = f"folder not named in {METADATA_NAME}"
+                found.append(Submission(name, sid, source, data, error=error,
+                                        submitted_at=record["created_at"]))
+    if not found:
+        found.append(Submission(PurePosixPath(where).name, PurePosixPath(where).stem, where, b"",
+                                error="Gradescope export holds no submissions"))
+    return found
+
+
+def metadata_member(zf: zipfile.ZipFile) -> str | None:
+    """The path of ``submission_metadata.yml`` in a zip (shallowest first), or None."""
+    names = [n for n in zf.namelist() if PurePosixPath(n).name == METADATA_NAME
+             and not n.startswith("__MACOSX/")]
+    return min(names, key=lambda n: (n.count("/"), n)) if names else None
+
+
+def submissions_from_zip(zf: zipfile.ZipFile, path: Path) -> list[Submission]:
+    """Every submission in a Gradescope export zip (read in memory, nothing extracted)."""
+    meta_name = metadata_member(zf)
+    assert meta_name is not None
+    base = PurePosixPath(meta_name).parent
+    try:
+        metadata = parse_metadata(zf.read(meta_name).decode("utf-8", "replace"))
+    except Exception as e:  # noqa: BLE001 - any YAML problem becomes a row, not a crash
+        return [Submission(path.name, path.stem, f"{path}!{meta_name}", b"",
+                           error=f"unreadable {METADATA_NAME}: {type(e).__name__}: {e}")]
+    files: dict[str, list[tuple[str, str, Any]]] = {}
+    for info in zf.infolist():
+        if info.is_dir() or info.filename == meta_name or info.filename.startswith("__MACOSX/"):
+            continue
+        rel = PurePosixPath(info.filename)
+        try:
+            rel = rel.relative_to(base)
+        except ValueError:
+            continue
+        if len(rel.parts) < 2 or rel.name in IGNORED or ".ipynb_checkpoints" in rel.parts:
+            continue
+        problem = _safe_member(info) or (f"file larger than {MAX_NOTEBOOK_BYTES} bytes"
+                                         if info.file_size > MAX_NOTEBOOK_BYTES else "")
+
+        def read(info=info, problem=problem) -> tuple[bytes, str]:
+            if problem:
+                return b"", problem
+            with zf.open(info) as member:
+                return member.read(MAX_NOTEBOOK_BYTES + 1), ""
+
+        files.setdefault(rel.parts[0], []).append(
+            (rel.as_posix(), f"{path}!{info.filename}", read))
+    return _export_submissions(metadata, files, str(path))
+
+
+def metadata_file(folder: Path) -> Path | None:
+    """``submission_metadata.yml`` in ``folder`` or one of its direct subfolders, or None."""
+    direct = folder / METADATA_NAME
+    if direct.is_file():
+        return direct
+    try:
+        for child in sorted(folder.iterdir()):
+            if child.is_dir() and (child / METADATA_NAME).is_file():
+                return child / METADATA_NAME
+    except OSError:
+        return None
+    return None
+
+
+def submissions_from_folder(folder: Path) -> list[Submission]:
+    """Every submission in an extracted Gradescope export."""
+    meta_path = metadata_file(folder)
+    assert meta_path is not None
+    base = meta_path.parent
+    try:
+        metadata = parse_metadata(meta_path.read_text(errors="replace"))
+    except Exception as e:  # noqa: BLE001
+        return [Submission(folder.name, folder.name, str(meta_path), b"",
+                           error=f"unreadable {METADATA_NAME}: {type(e).__name__}: {e}")]
+    files: dict[str, list[tuple[str, str, Any]]] = {}
+    for sub in sorted(p for p in base.iterdir() if p.is_dir()):
+        for child in sorted(p for p in sub.rglob("*") if p.is_file() or p.is_symlink()):
+            if child.name in IGNORED or ".ipynb_checkpoints" in child.parts:
+                continue
+
+            def read(child=child) -> tuple[bytes, str]:
+                try:
+                    if child.is_symlink():
+                        return b"", "symbolic link"
+                    if child.stat().st_size > MAX_NOTEBOOK_BYTES:
+                        return b"", f"file larger than {MAX_NOTEBOOK_BYTES} bytes"
+                    return child.read_bytes(), ""
+                except OSError as e:
+                    return b"", f"unreadable: {e.strerror}"
+
+            files.setdefault(sub.name, []).append(
+                (child.relative_to(base).as_posix(), str(child), read))
+    return _export_submissions(metadata, files, str(base))
+
+
+# ----------------------------------------------------------------------- the autograder
+
+
+def apply_visibility(payload: dict[str, Any], hidden_visibility: str) -> dict[str, Any]:
+    """Set the visibility of hidden cases in a Gradescope results payload."""
+    assert hidden_visibility in VISIBILITIES, hidden_visibility
+    for test in payload.get("tests", []):
+        if (test.get("extra_data") or {}).get("hidden"):
+            test["visibility"] = hidden_visibility
+    return payload
+
+
+def _write_json(path: Path, payload: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(payload, indent=1))
+    tmp.replace(path)
+
+
+def _pick_notebook(folder: Path, hw: str) -> tuple[Path | None, list[str]]:
+    found = sorted(p for p in folder.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
+    if not found:
+        return None, sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*")
+                            if p.is_file())
+    preferred = [p for p in found if p.name == f"{hw}.ipynb"] or found
+    return preferred[0], [p.relative_to(folder).as_posix() for p in found]
+
+
+def _submitter(root: Path) -> tuple[str, str]:
+    """(student id, submission time) from Gradescope's ``submission_metadata.json``."""
+    try:
+        meta = json.loads((root / "submission_metadata.json").read_text())
+    except (OSError, ValueError):
+        return "", ""
+    users = meta.get("users") or []
+    person = users[0] if users and isinstance(users[0], dict) else {}
+    sid = str(person.get("sid") or person.get("email") or person.get("name") or "")
+    return sid, _iso(meta.get("created_at"))
+
+
+def run_autograder(root: str | Path = "/autograder", *, source: str | Path | None = None,
+                   submission: str | Path | None = None, results: str | Path | None = None,
+                   hidden_visibility: str | None = None, device: str | None = None) -> dict:
+    """Grade the submission in Gradescope's layout and write its ``results.json``.
+
+    ``root/source`` holds the unzipped bundle, ``root/submission`` the student's files,
+    ``root/results/results.json`` receives the results. Returns the payload written."""
+    root = Path(root)
+    source = Path(source) if source else root / "source"
+    submission = Path(submission) if submission else root / "submission"
+    results_path = Path(results) if results else root / "results" / "results.json"
+    start = time.perf_counter()
+    try:
+        settings = json.loads((source / SETTINGS_NAME).read_text())
+        hw = settings["assignment"]
+        visibility = hidden_visibility or settings.get("hidden_visibility", "after_due_date")
+        if visibility not in VISIBILITIES:
+            raise ValueError(f"hidden visibility must be one of {VISIBILITIES}, not {visibility!r}")
+        payload, log = _grade_one(source, submission, root, hw,
+                                  device or settings.get("device", "cpu"))
+        apply_visibility(payload, visibility)
+        if log:  # run_autograder's stdout: instructors only (stdout_visibility is "hidden").
+            # Never in results.json: a submission can print the hidden inputs it was called on.
+            print("---- what the submission printed (instructors only) ----")
+            print(log)
+    except Exception as e:  # noqa: BLE001 - the student must still get a results.json
+        traceback.print_exc()
+        payload = {"score": 0.0, "execution_time": round(time.perf_counter() - start, 3),
+                   "output": f"The autograder itself failed ({type(e).__name__}: {e}). "
+                             "This is not your fault: please tell the course staff.",
+                   "visibility": "visible", "stdout_visibility": "hidden", "tests": []}
+    _write_json(results_path, payload)
+    return payload
+
+
+def _grade_one(source: Path, submission: Path, root: Path, hw: str,
+               device: str) -> tuple[dict, str]:
+    from .. import fixtures as fixture_store
+    from ..course import Course
+    from ..grade.pipeline import Grader
+    from ..report.feedback import safe_message
+    from ..sandbox.zygote import Zygote
+
+    course = Course(source / "course")
+    config = course.config(hw)
+    fixtures = fixture_store.load(course.build_dir(hw))
+    grader = Grader.for_assignment(config, fixtures, device=device)
+    sid, created = _submitter(root)
+    notebook, listing = _pick_notebook(submission, hw) if submission.is_dir() else (None, [])
+    if notebook is None:
+        what = ", ".join(listing) or "nothing"
+        sub = Submission("submission", sid or "unknown", str(submission), b"",
+                         error=f"no .ipynb notebook in the submission (found: {what})",
+                         submitted_at=created)
+    else:
+        data = notebook.read_bytes()[:MAX_NOTEBOOK_BYTES + 1]
+        sub = Submission(notebook.stem, sid or "unknown", str(notebook), data,
+                         submitted_at=created)
+    with Zygote() as zygote:
+        result, log = grader.grade(sub, zygote)
+    payload = result.to_gradescope()
+    safe = {f"{q.name}: {c.name}": safe_message(c) for q in result.questions for c in q.cases}
+    for test in payload["tests"]:  # the same second guard as the feedback pages
+        test["output"] = safe.get(test["name"], test["output"])
+    notes = [payload["output"]]
+    if notebook is not None and len(listing) > 1:
+        notes.append(f"Graded {notebook.relative_to(submission).as_posix()}; also found: "
+                     + ", ".join(x for x in listing
+                                 if x != notebook.relative_to(submission).as_posix()))
+    payload["output"] = "\n".join(notes)
+    return payload, log
+
+
+# ----------------------------------------------------------------------- the bundle
+
+_PACKAGE_ROOT = Path(__file__).resolve().parents[2]
+
+BUNDLE_PYPROJECT = """\
+[build-system]
+requires = ["setuptools>=68"]
+build-backend = "setuptools.build_meta"
+
+[project]
+name = "genai-autograder"
+version = "{version}"
+requires-python = ">=3.11"
+dependencies = ["numpy>=1.26", "safetensors>=0.4", "pyyaml>=6", "jinja2>=3.1"]
+
+[tool.setuptools.packages.find]
+include = ["autograder*", "reference*"]
+"""
+
+
+def _package_files() -> Iterable[tuple[str, Path]]:
+    for top in ("autograder", "reference"):
+        for path in sorted((_PACKAGE_ROOT / top).rglob("*.py")):
+            if "__pycache__" not in path.parts:
+                yield f"package/{path.relative_to(_PACKAGE_ROOT).as_posix()}", path
+
+
+def _zip_write(zf: zipfile.ZipFile, name: str, data: bytes | str, mode: int = 0o644) -> None:
+    info = zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0))
+    info.external_attr = (0o100000 | mode) << 16
+    info.compress_type = zipfile.ZIP_DEFLATED
+    zf.writestr(info, data)
+
+
+def make_bundle(course, hw: str, out: str | Path | None = None, *,
+                hidden_visibility: str = "after_due_date", device: str = "cpu",
+                torch_spec: str | None = None, templates: str | Path | None = None) -> Path:
+    """Write the Gradescope autograder zip of ``hw`` (default ``build/<hw>/<hw>-gradescope.zip``)
+    and return its path. Fixtures are regenerated first if they are out of date."""
+    import torch
+
+    from .. import __version__
+    from .. import fixtures as fixture_store
+    from ..report.render import environment
+
+    if hidden_visibility not in VISIBILITIES:
+        raise ValueError(f"hidden visibility must be one of {VISIBILITIES}, "
+                         f"not {hidden_visibility!r}")
+    config = course.config(hw)
+    fixture_store.ensure(course, config)
+    build = course.build_dir(hw)
+    out = Path(out) if out else build / f"{hw}-gradescope.zip"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    torch_spec = torch_spec or f"torch=={torch.__version__.split('+')[0]}"
+    env = environment(templates)
+    context = {"assignment": hw, "hidden_visibility": hidden_visibility, "device": device,
+               "torch_spec": torch_spec, "version": __version__, "title": config.title}
+    settings = {"assignment": hw, "hidden_visibility": hidden_visibility, "device": device,
+                "fixtures": json.loads((build / "manifest.json").read_text())["fingerprint"],
+                "grader_version": __version__}
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as zf:
+        _zip_write(zf, "setup.sh", env.get_template("gradescope/setup.sh.j2").render(context),
+                   0o755)
+        _zip_write(zf, "run_autograder",
+                   env.get_template("gradescope/run_autograder.j2").render(context), 0o755)
+        _zip_write(zf, SETTINGS_NAME, json.dumps(settings, indent=1))
+        _zip_write(zf, f"course/solutions/{hw}/grading.toml",
+                   (course.solution_dir(hw) / "grading.toml").read_bytes())
+        for name in ("fixtures.bin", "manifest.json"):
+            _zip_write(zf, f"course/build/{hw}/{name}", (build / name).read_bytes())
+        _zip_write(zf, "package/pyproject.toml", BUNDLE_PYPROJECT.format(version=__version__))
+        for name, path in _package_files():
+            _zip_write(zf, name, path.read_bytes())
+    tmp = out.with_suffix(".zip.tmp")
+    tmp.write_bytes(buffer.getvalue())
+    tmp.replace(out)
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m autograder.lms.gradescope",
+                                     description="Gradescope entry points.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="grade ROOT/submission into ROOT/results/results.json")
+    run.add_argument("--root", default="/autograder")
+    run.add_argument("--source")
+    run.add_argument("--submission")
+    run.add_argument("--results")
+    run.add_argument("--hidden-visibility", choices=VISIBILITIES)
+    run.add_argument("--device")
+    args = parser.parse_args(argv)
+    payload = run_autograder(args.root, source=args.source, submission=args.submission,
+                             results=args.results, hidden_visibility=args.hidden_visibility,
+                             device=args.device)
+    print(payload.get("output", ""))
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,125 @@
+"""Assignment 1 end to end: build self-check, solution, stub, one mistake per question, garbage."""
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from autograder import api
+from autograder.assign import self_check
+from autograder.grade.pipeline import Grader
+
+from ..conftest import write_solved
+
+# One realistic mistake per question: (question, old code in the master solution, new code).
+MISTAKES = [
+    ("q1", "score = X @ w - threshold", "score = X @ w + threshold"),
+    ("q2", "return 2.0 / X.shape[0] * X.T @ (X @ w - y)", "return 1.0 / X.shape[0] * X.T @ (X @ w - y)"),
+    ("q3", "return -(y * log_p + (1 - y) * log_1mp).mean()", "return (y * log_p + (1 - y) * log_1mp).mean()"),
+    ("q4", "return p - y, 2 * (p - y) * p * (1 - p)", "return p - y, (p - y) * p * (1 - p)"),
+    ("q5", "for _ in range(steps):", "for _ in range(steps - 1):"),
+    ("q6", "if i < len(weights) - 1:\n            a = torch.sigmoid(a)", "a = torch.sigmoid(a)"),
+    ("q7", "delta = (delta @ weights[i]) * a * (1 - a)", "delta = delta @ weights[i]"),
+    ("q8", "h = torch.tanh(x_t @ W_ih.T + b_ih + h @ W_hh.T + b_hh)", "h = torch.tanh(x_t @ W_ih.T + b_ih + h @ W_hh.T)"),
+    ("q9", "return ((x - x_hat) ** 2).mean()", "return ((x - x_hat) ** 2).sum()"),
+]
+
+
+@pytest.fixture(scope="module")
+def graded(course, built, tmp_path_factory):
+    """Grade, in one batch: the solved notebook, the stub, every mistake, and garbage files."""
+    built("hw1")
+    folder = tmp_path_factory.mktemp("hw1-subs")
+    write_solved(course, "hw1", folder / "solved.ipynb")
+    (folder / "stub.ipynb").write_bytes(course.student_notebook("hw1").read_bytes())
+    for q, old, new in MISTAKES:
+        write_solved(course, "hw1", folder / f"mistake_{q}.ipynb", [(old, new)])
+    (folder / "empty.ipynb").write_text("{}")
+    (folder / "nothing.ipynb").write_bytes(b"")
+    (folder / "essay.docx").write_bytes(b"PK\x03\x04 not really a docx")
+    write_solved(course, "hw1", folder / "import_error.ipynb",
+                 [("import math\n", "import math\nimport no_such_module\n")])
+    write_solved(course, "hw1", folder / "renamed.ipynb",
+                 [("def sigmoid(z):", "def my_sigmoid(z):")])
+    out = tmp_path_factory.mktemp("hw1-out")
+    run = api.grade("hw1", [folder], out, course, workers=2, device="cpu")
+    return {r.submission: r for r in run.results}, run, out
+
+
+def test_solution_gets_full_marks_and_stub_zero(graded, course):
+    results, _, _ = graded
+    solved, stub = results["solved"], results["stub"]
+    assert solved.status == "graded" and solved.score == pytest.approx(solved.max_score)
+    assert solved.max_score == course.config("hw1").max_score
+    assert stub.status == "graded" and stub.score == 0
+    for q in stub.questions:  # every question of the stub says why, by name
+        assert q.cases and all(c.message for c in q.cases), q.name
+        assert any("returned None" in c.message for c in q.cases) or q.name == "q9", q.name
+
+
+@pytest.mark.parametrize("question", [m[0] for m in MISTAKES])
+def test_a_mistake_loses_points_on_its_question_only(graded, question):
+    results, _, _ = graded
+    r = results[f"mistake_{question}"]
+    assert r.status == "graded"
+    for q in r.questions:
+        if q.name == question:
+            assert q.score < q.max_score - 1e-9, f"{question}: mistake not caught"
+            assert any(not c.passed and c.message for c in q.cases)
+        else:
+            assert q.score == pytest.approx(q.max_score), f"{q.name} lost points for a {question} mistake"
+
+
+def test_garbage_gets_error_rows_and_the_batch_goes_on(graded):
+    results, run, out = graded
+    for name, why in [("empty", "no list of cells"), ("nothing", "empty file"),
+                      ("essay", "not a notebook")]:
+        assert results[name].status == "error" and why in results[name].message, name
+        assert results[name].score == 0
+    book = pd.read_csv(out / "gradebook.csv", dtype={"student_id": str})
+    assert len(book) == len(results) and set(book["submission"]) == set(results)
+    assert (out / "results" / "essay.json").is_file()
+
+
+def test_import_error_only_costs_what_depends_on_it(graded):
+    r = graded[0]["import_error"]
+    assert r.status == "graded" and "ModuleNotFoundError" in r.message
+    # the failing import is on the first line of the imports cell, so torch is never imported:
+    # every function then fails with NameError, each case saying so
+    assert r.score < r.max_score
+
+
+def test_renamed_function_is_reported_as_undefined(graded):
+    r = graded[0]["renamed"]
+    q3 = next(q for q in r.questions if q.name == "q3")
+    messages = [c.message for c in q3.cases if c.name.startswith("sigmoid/")]
+    assert messages and all("`sigmoid` is not defined" in m for m in messages)
+
+
+def test_hidden_case_messages_never_show_values(graded):
+    seen = 0
+    for r in graded[0].values():
+        for q in r.questions:
+            for c in q.cases:
+                if c.hidden and not c.passed:
+                    seen += 1
+                    assert " got " not in c.message and "index" not in c.message, c.message
+    assert seen > 10
+
+
+def test_results_json_is_gradescope_shaped(graded):
+    _, _, out = graded
+    data = json.loads((out / "results" / "solved.json").read_text())
+    assert set(data) >= {"score", "tests", "execution_time", "output"}
+    assert {t["visibility"] for t in data["tests"]} <= {"visible", "after_due_date", "hidden"}
+    for t in data["tests"]:
+        assert set(t) >= {"name", "score", "max_score", "visibility", "output"}
+
+
+def test_self_check_names_the_broken_question(course, built, tmp_path):
+    fixtures = built("hw1")
+    grader = Grader.for_assignment(course.config("hw1"), fixtures)
+    broken = write_solved(course, "hw1", tmp_path / "hw1.ipynb", [MISTAKES[3][1:]])
+    _, _, problems = self_check(grader, broken, course.student_notebook("hw1"))
+    assert len(problems) == 1 and problems[0].startswith("q4: the solution scores")

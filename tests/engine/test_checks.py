@@ -1,0 +1,54 @@
+"""The ladder of checks: each rung fails with a message that names the thing."""
+import math
+
+import pytest
+import torch
+
+from autograder.fixtures import FixtureCase
+from autograder.grade.checks import compare
+
+
+def case(hidden=False, exact_dtype=False, rtol=1e-5, atol=1e-6):
+    return FixtureCase(question="q1", spec="f", name="f/a", call="function", hidden=hidden,
+                       points=1.0, rtol=rtol, atol=atol, exact_dtype=exact_dtype, inputs={})
+
+
+@pytest.mark.parametrize("got, expected, message", [
+    (None, torch.zeros(()), "`f` returned None, expected a tensor"),
+    ([1.0], torch.zeros(1), "`f` returned a list, expected a tensor"),
+    (torch.zeros(4), torch.zeros(()), "`f` returned shape (4,), expected ()"),
+    (torch.zeros(2, 3), torch.zeros(3, 2), "`f` returned shape (2, 3), expected (3, 2)"),
+    (torch.zeros(3, dtype=torch.long), torch.zeros(3), "`f` returned dtype torch.int64, expected a floating-point tensor"),
+    (torch.tensor([float("nan")]), torch.zeros(1), "`f` contains NaN or inf where the reference is finite"),
+    ((torch.zeros(1),), (torch.zeros(1), torch.zeros(1)), "`f` returned a tuple of 1, expected 2"),
+    ((torch.zeros(1), torch.zeros(2)), (torch.zeros(1), torch.zeros(3)), "`f`[1] returned shape (2,), expected (3,)"),
+    (3.5, 4, "`f` returned 3.5, expected 4"),
+    ("a", torch.zeros(()), "`f` returned a str, expected a tensor"),
+    ({"a": 1}, {"a": 1, "b": 2}, "`f` has keys missing ['b'] / unexpected []"),
+])
+def test_each_rung_names_the_problem(got, expected, message):
+    verdict = compare(got, expected, "`f`", case())
+    assert not verdict.passed and verdict.message == message
+
+
+def test_allclose_rung_is_specific_for_public_and_silent_for_hidden():
+    expected = torch.tensor([1.0, 2.0, 3.0])
+    got = torch.tensor([1.0, 2.5, 3.0])
+    public = compare(got, expected, "`f`", case()).message
+    assert "1 of 3 elements differ; first at index (1,): got 2.5, expected 2" in public
+    hidden = compare(got, expected, "`f`", case(hidden=True)).message
+    assert "2.5" not in hidden and "2" not in hidden.replace("rtol=1e-05", "").replace("atol=1e-06", "")
+
+
+def test_tolerances_and_accepted_variants():
+    c = case(rtol=1e-4, atol=1e-5)
+    assert compare(torch.tensor(1.00005), torch.tensor(1.0), "`f`", c).passed
+    assert not compare(torch.tensor(1.001), torch.tensor(1.0), "`f`", c).passed
+    assert compare(0.5, torch.tensor(0.5), "`f`", c).passed  # a number for a 0-d tensor
+    assert compare(torch.tensor([1.0], dtype=torch.float64), torch.tensor([1.0]), "`f`", c).passed
+    assert not compare(torch.tensor([1.0], dtype=torch.float64), torch.tensor([1.0]), "`f`",
+                       case(exact_dtype=True)).passed
+    assert compare([torch.ones(1)], (torch.ones(1),), "`f`", c).passed  # list for tuple
+    assert compare(torch.tensor(7), 7, "`f`", c).passed
+    assert compare(float("nan"), math.nan, "`f`", c).passed is False  # NaN is never a number answer
+    assert compare(torch.tensor([float("nan")]), torch.tensor([float("nan")]), "`f`", c).passed
