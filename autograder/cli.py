@@ -96,11 +96,13 @@ def demo(out: Path = typer.Option(Path("out/demo"), "-o", "--out", help="Output 
 def print_gradebook(run: "api.GradeRun") -> None:
     frame = run.gradebook
     table = Table(title=f"{run.assignment}: {len(frame)} submissions → {run.out}/gradebook.csv")
-    shown = [c for c in frame.columns if c not in ("isolation",)]
-    for col in shown:
-        table.add_column(col, overflow="fold", max_width=60 if col == "message" else None)
+    for col in ("student_id", "submission", "score", "status", "message"):
+        table.add_column(col, overflow="fold", max_width=70 if col == "message" else 28)
     for _, row in frame.iterrows():
-        table.add_row(*[f"{v:g}" if isinstance(v, float) else str(v) for v in row[shown]])
+        message = str(row["message"] if isinstance(row["message"], str) else "")
+        table.add_row(str(row["student_id"]), str(row["submission"]),
+                      f"{row['total']:g}/{row['max']:g}", str(row["status"]),
+                      message if len(message) <= 140 else message[:139] + "…")
     console.print(table)
 
 

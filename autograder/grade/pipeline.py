@@ -98,7 +98,9 @@ class Grader:
                     question=q.name, name=case.name, score=score, max_score=case.points,
                     hidden=case.hidden, passed=verdict.passed, message=verdict.message,
                     seconds=float((report or {}).get("seconds", 0.0) or 0.0)))
-            qr.score = round(sum(c.score for c in qr.cases), 6)
+            # all cases passed gives exactly the question's points, whatever the float sum
+            qr.score = q.points if all(c.passed for c in qr.cases) else \
+                round(sum(c.score for c in qr.cases), 6)
             questions.append(qr)
         return questions
 
