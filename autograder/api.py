@@ -38,27 +38,59 @@ def build(hw: str, course: Course | None = None, *, otter: bool = True, check: b
 class GradeRun:
     assignment: str
     out: Path
-    results: list[GradingResults]
-    gradebook: pd.DataFrame
+    results: list[GradingResults]  # this run's submissions, in input order
+    gradebook: pd.DataFrame  # every submission of the assignment in the store
     fixtures_regenerated: bool
+    reused: int = 0  # submissions whose stored result was reused (unchanged since graded)
+    store: str = ""
 
 
 def grade(hw: str, submissions: Sequence[str | Path], out: str | Path,
           course: Course | None = None, *, workers: int | None = None, device: str = "auto",
-          isolation: str = "process",
-          on_result: Callable[[GradingResults], None] | None = None) -> GradeRun:
+          isolation: str = "auto", store: str | None = None, executor: str = "local",
+          scheduler: str | None = None,
+          on_result: Callable[[GradingResults, bool], None] | None = None) -> GradeRun:
     """Grade submissions (notebooks, folders or zips) of assignment ``hw`` into ``out``:
-    ``out/results/<submission>.json`` and ``out/gradebook.csv``."""
+    ``out/results/<submission>.json``, the results store (``store``: an SQLAlchemy URL, default
+    ``sqlite:///out/results.sqlite``) and ``out/gradebook.csv`` (every submission of ``hw`` in
+    the store, latest result each). Unchanged submissions are not graded again.
+    ``isolation``: auto (the strongest level this host allows), namespaces, userns, landlock or
+    process (see docs/ISOLATION.md); each result records the level it was graded under.
+    ``executor``: ``local`` (a pool of warm workers on this machine) or ``dask`` (the workers of
+    the Dask cluster at ``scheduler``)."""
+    from .store import ResultStore, default_url
+
     course = course or Course.find()
     config = course.config(hw)
     fixtures, regenerated = fixture_store.ensure(course, config)
     grader = Grader.for_assignment(config, fixtures, device=resolve_device(device))
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    results = grade_batch(grader, collect(list(submissions)), out, workers=workers,
-                          level=isolation, on_result=on_result)
-    write_assignment_gradebook(results, out)
-    return GradeRun(hw, out, results, assignment_gradebook(results), regenerated)
+    results_store = ResultStore(store or default_url(out))
+    reused = [0]
+
+    def count(result: GradingResults, was_reused: bool) -> None:
+        reused[0] += was_reused
+        if on_result:
+            on_result(result, was_reused)
+
+    try:
+        subs = collect(list(submissions))
+        if executor == "dask":
+            from .grade.dask_executor import grade_on_dask
+
+            results = grade_on_dask(grader, subs, out, scheduler, level=isolation,
+                                    on_result=count, store=results_store)
+        else:
+            assert executor == "local", f"unknown executor {executor!r}"
+            results = grade_batch(grader, subs, out, workers=workers, level=isolation,
+                                  on_result=count, store=results_store)
+        everything = results_store.latest(hw)
+    finally:
+        results_store.close()
+    write_assignment_gradebook(everything, out)
+    return GradeRun(hw, out, results, assignment_gradebook(everything), regenerated, reused[0],
+                    results_store.url)
 
 
 @dataclass
@@ -74,7 +106,7 @@ def demo(out: str | Path = "out/demo", course: Course | None = None,
     """The main job on the bundled example course: build every assignment, grade the example
     submissions of each, and write the gradebooks."""
     course = course or Course.find()
-    out = Path(out)
+    out = Path(out).resolve()
     builds, grades = [], []
     for hw in course.assignments():
         log(f"build {hw}")
@@ -142,3 +174,29 @@ def _maybe_course(course: Course | None) -> Course | None:
         return Course.find()
     except Exception:  # noqa: BLE001 - a course folder is optional here
         return None
+
+
+# ---------------------------------------------------------------- the mid-term quiz (issue 8)
+def quiz_generate(spec: str | Path, roster: str | Path, out: str | Path, *, pdf: bool = True):
+    """Per-student papers (HTML + PDF), keys, quiz.json, moodle.xml, qti.zip under ``out``."""
+    from .quiz import run as _quiz
+    return _quiz.generate(spec, roster, out, pdf=pdf)
+
+
+def quiz_export(spec: str | Path, out: str | Path):
+    """The question pools only: quiz.json, moodle.xml, qti.zip."""
+    from .quiz import run as _quiz
+    return _quiz.export(spec, out)
+
+
+def quiz_grade(spec: str | Path, responses: str | Path, roster: str | Path, out: str | Path):
+    """scores.csv (student_id, score, max_score), stats.csv and stats.html under ``out``."""
+    from .quiz import run as _quiz
+    return _quiz.grade(spec, responses, roster, out)
+
+
+def quiz_demo(out: str | Path = "out/demo", *, pdf: bool = True):
+    """Generate the example mid-term for examples/roster.csv and grade
+    examples/quiz/responses.csv, all into ``out``/quiz (scores.csv there feeds the gradebook)."""
+    from .quiz import run as _quiz
+    return _quiz.demo(out, pdf=pdf)

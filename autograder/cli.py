@@ -10,9 +10,11 @@ from rich.table import Table
 
 from . import api
 from .course import Course, CourseError
+from .quiz.cli import quiz_app
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Build, grade and report on the assignments of a PyTorch course.")
+app.add_typer(quiz_app, name="quiz")
 console = Console()
 CourseOption = typer.Option(None, "--course", help="Course folder (default: the nearest "
                             "folder with solutions/ at or above the current one).")
@@ -64,16 +66,55 @@ def grade(hw: str = typer.Argument(..., help="Assignment, e.g. hw1."),
           course: Optional[Path] = CourseOption,
           workers: Optional[int] = typer.Option(None, help="Parallel workers (default: cores)."),
           device: str = typer.Option("auto", help="auto|cpu|cuda"),
-          isolation: str = typer.Option("process", help="Isolation level.")):
-    """Grade SUBMISSIONS of HW into OUT/results/*.json and OUT/gradebook.csv."""
+          isolation: str = typer.Option(
+              "auto", help="Isolation of each submission: auto (the strongest this host "
+              "allows) | namespaces | userns | landlock | process. See docs/ISOLATION.md."),
+          store: Optional[str] = typer.Option(
+              None, help="Results store, an SQLAlchemy URL (default: sqlite:///OUT/results.sqlite)."),
+          executor: str = typer.Option("local", help="local | dask"),
+          scheduler: Optional[str] = typer.Option(None, help="Dask scheduler address (with "
+                                                  "--executor dask), e.g. tcp://host:8786."),
+          quiet: bool = typer.Option(False, "--quiet", "-q", help="No table, no progress bar.")):
+    """Grade SUBMISSIONS of HW into OUT/results/*.json, the results store and OUT/gradebook.csv.
+    Submissions graded before (same bytes, fixtures and grader) are not graded again."""
+    import time
+
+    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
+                               TimeElapsedColumn, TimeRemainingColumn)
+
+    from .sandbox.isolation import IsolationError
+
     c = _course(course)
+    failures = [0]
+    progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                        TextColumn("{task.fields[rate]:.1f}/s"), TimeElapsedColumn(), TextColumn("ETA"),
+                        TimeRemainingColumn(), TextColumn("failures: {task.fields[failures]}"),
+                        console=console, disable=quiet, transient=False)
+    task = progress.add_task(f"grading {hw}", total=None, rate=0.0, failures=0)
+    start = time.perf_counter()
+
+    def advance(result, reused):
+        failures[0] += result.status != "graded"
+        done = progress.tasks[task].completed + 1
+        progress.update(task, advance=1, failures=failures[0],
+                        rate=done / max(time.perf_counter() - start, 1e-9))
+
     try:
-        run = api.grade(hw, submissions, out, c, workers=workers, device=device,
-                        isolation=isolation)
-    except CourseError as e:
+        with progress:
+            run = api.grade(hw, submissions, out, c, workers=workers, device=device,
+                            isolation=isolation, store=store, executor=executor,
+                            scheduler=scheduler, on_result=advance)
+    except (CourseError, IsolationError) as e:
         console.print(f"[red]{e}[/red]")
         raise typer.Exit(2)
-    print_gradebook(run)
+    if not quiet:
+        print_gradebook(run)
+    seconds = time.perf_counter() - start
+    statuses = {s: int(n) for s, n in
+                __import__("collections").Counter(r.status for r in run.results).items()}
+    console.print(f"{len(run.results)} submissions in {seconds:.1f} s: "
+                  f"{len(run.results) - run.reused} graded, {run.reused} unchanged (reused); "
+                  f"status {statuses}; store {run.store}")
 
 
 @app.command()
