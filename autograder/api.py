@@ -99,12 +99,14 @@ class DemoRun:
     builds: list[BuildReport]
     grades: list[GradeRun]
     published: "object | None" = None  # autograder.report.publish.PublishRun
+    quiz: "object | None" = None  # what autograder.quiz.run.demo returned
 
 
 def demo(out: str | Path = "out/demo", course: Course | None = None,
          log: Callable[[str], None] = lambda s: None) -> DemoRun:
     """The main job on the bundled example course: build every assignment, grade the example
-    submissions of each, and write the gradebooks."""
+    submissions of each, generate the mid-term quiz and grade its example responses, then
+    publish the course gradebook, Canvas CSV, feedback and reports."""
     course = course or Course.find()
     out = Path(out).resolve()
     builds, grades = [], []
@@ -116,6 +118,10 @@ def demo(out: str | Path = "out/demo", course: Course | None = None,
             log(f"grade {hw}: {examples}")
             grades.append(grade(hw, [examples], out / hw, course))
     run = DemoRun(out, builds, grades)
+    # -- the mid-term quiz: papers, keys, LMS exports, and the example responses graded ------
+    if (course.root / "examples" / "quiz" / "midterm.toml").is_file():
+        log(f"quiz: {out / 'quiz'}")
+        run.quiz = quiz_demo(out)
     # -- course outputs: course gradebook, Canvas CSV, per-case tables, feedback, reports ----
     config = course.root / "examples" / "course.toml"
     if config.is_file() and grades:

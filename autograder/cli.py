@@ -129,6 +129,9 @@ def demo(out: Path = typer.Option(Path("out/demo"), "-o", "--out", help="Output 
         raise typer.Exit(1)
     for g in run.grades:
         print_gradebook(g)
+    if run.quiz is not None:
+        console.print(f"quiz: papers, keys, quiz.json, moodle.xml, qti.zip and scores.csv in "
+                      f"{Path(out) / 'quiz'}")
     if run.published is not None:  # course gradebook, Canvas CSV, feedback, reports
         print_publish(run.published)
     console.print(f"[green]demo complete: {out}[/green]")

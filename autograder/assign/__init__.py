@@ -99,12 +99,23 @@ def run_otter_assign(course: Course, hw: str, run_tests: bool = True) -> None:
         if target.exists():
             shutil.rmtree(target)
         shutil.copytree(student, target)
+        stable_cell_ids(target / f"{hw}.ipynb")
         otter_dir = course.build_dir(hw) / "otter"
         if otter_dir.exists():
             shutil.rmtree(otter_dir)
         shutil.copytree(autograder, otter_dir)
         for zip_path in otter_dir.glob("*-autograder_*.zip"):  # drop otter's timestamp
             zip_path.rename(otter_dir / f"{hw}-autograder.zip")
+
+
+def stable_cell_ids(notebook: Path) -> None:
+    """otter assign gives cells fresh random ids on every run; number them instead, so that
+    rebuilding an unchanged master notebook leaves the committed student notebook unchanged."""
+    nb = json.loads(notebook.read_text())
+    for index, cell in enumerate(nb["cells"]):
+        if "id" in cell:
+            cell["id"] = f"cell-{index:03d}"
+    notebook.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
 
 
 def leaks(student_dir: Path) -> list[str]:
