@@ -72,6 +72,18 @@ class ResultStore:
                                .where(results_table.c.key == key)).first()
         return GradingResults.from_dict(json.loads(row[0])) if row else None
 
+    def get_many(self, keys: list[str]) -> dict[str, GradingResults]:
+        """The stored results among ``keys``, in a few queries (a re-run looks up hundreds)."""
+        found: dict[str, GradingResults] = {}
+        with self.engine.connect() as conn:
+            for start in range(0, len(keys), 500):
+                chunk = keys[start:start + 500]
+                rows = conn.execute(select(results_table.c.key, results_table.c.data)
+                                    .where(results_table.c.key.in_(chunk)))
+                for key, data in rows:
+                    found[key] = GradingResults.from_dict(json.loads(data))
+        return found
+
     def put(self, result: GradingResults) -> bool:
         """Store one result in its own transaction; False if that key was already there."""
         row = {

@@ -62,9 +62,11 @@ def grade_batch(grader: Grader, submissions: Iterable[Submission], out: Path | N
     results: list[GradingResults | None] = [None] * len(subs)
     lock = threading.Lock()
     todo: queue.Queue[tuple[int, Submission]] = queue.Queue()
-    for index, sub in enumerate(subs):
-        cached = store.get(result_key(sub.sha256, grader.fixtures.fingerprint, __version__,
-                                      sub.name)) if store else None
+    keys = [result_key(sub.sha256, grader.fixtures.fingerprint, __version__, sub.name)
+            for sub in subs]
+    stored = store.get_many(keys) if store else {}
+    for index, (sub, key) in enumerate(zip(subs, keys)):
+        cached = stored.get(key)
         if cached is None:
             todo.put((index, sub))
             continue
