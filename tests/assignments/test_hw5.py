@@ -1,0 +1,312 @@
+"""Assignment 5 end to end: the solved notebook, the stub, a corpus of typical mistakes and a
+correct but differently written solution, graded in one batch (question 9 trains a tiny DDPM in
+every submission: its calibration over many seeds is in test_hw5_training.py)."""
+from __future__ import annotations
+
+import ast
+import json
+
+import pytest
+
+from autograder import api
+
+from ..conftest import write_solved
+
+# Typical mistakes: (question, old code in the master solution, new code). Each is one edit of
+# the solved notebook (the first code cell holding ``old``) and must cost points on its question
+# and nowhere else: every master solution is self-contained, so a mistake does not propagate.
+MISTAKES = [
+    # q1: the cosine schedule returns 1 - alpha_bar_t instead of beta_t (alpha_bar vs alpha)
+    ("q1", "betas = 1 - f[1:] / f[:-1]", "betas = 1 - f[1:] / f[0]"),
+    # q1: the cosine schedule without the clip at max_beta (beta_T = 1 at T = 1)
+    ("q1", "return torch.clamp(betas, max=max_beta).to(torch.float32)",
+     "return betas.to(torch.float32)"),
+    # q2: one forward step scales the noise by the variance beta_t, not the std (sqrt missing)
+    ("q2", "return torch.sqrt(1 - beta_t) * x_prev + torch.sqrt(beta_t) * noise",
+     "return torch.sqrt(1 - beta_t) * x_prev + beta_t * noise"),
+    # q3: alpha_t where alpha_bar_t belongs (the closed form uses the cumulative product)
+    ("q3", "signal = torch.cumprod(1 - betas, dim=0)[t]  # alpha_bar_t, (B,)",
+     "signal = (1 - betas)[t]  # alpha_bar_t, (B,)"),
+    # q3: off-by-one diffusion index: t read as the paper's 1-based step
+    ("q3", "signal = torch.cumprod(1 - betas, dim=0)[t]",
+     "signal = torch.cumprod(1 - betas, dim=0)[t - 1]"),
+    # q4: alpha_bar_{t-1} as alpha_bar[t - 1], which wraps to alpha_bar_T at t = 0
+    ("q4", "beta_t, ab_t, ab_prev = betas[t], abar[t], abar_prev[t]",
+     "beta_t, ab_t, ab_prev = betas[t], abar[t], abar[t - 1]"),
+    # q5: the eps-parameterised mean divided by sqrt(alpha_bar_t) instead of sqrt(alpha_t)
+    ("q5", "return (xt - beta_t / torch.sqrt(one_minus_abar) * eps_hat) / torch.sqrt(1 - beta_t)",
+     "return (xt - beta_t / torch.sqrt(one_minus_abar) * eps_hat) / torch.sqrt(1 - one_minus_abar)"),
+    # q5: lambda_t without the 2 of the Gaussian KL
+    ("q5", "return betas ** 2 / (2 * sigma2 * alphas * (1 - abars))",
+     "return betas ** 2 / (sigma2 * alphas * (1 - abars))"),
+    # q6: x_t built without the square roots (variances used as scales)
+    ("q6", "x_noisy = torch.sqrt(keep) * x0 + torch.sqrt(1 - keep) * noise",
+     "x_noisy = keep * x0 + (1 - keep) * noise"),
+    # q7: noise added at the last sampling step too (z != 0 at t = 1)
+    ("q7", "        if i > 0:\n            if variance", "        if i >= 0:\n            if variance"),
+    # q7: the loop stops one step early (off by one: the step at index 0 is never taken)
+    ("q7", "for i in range(T - 1, -1, -1):", "for i in range(T - 1, 0, -1):"),
+    # q8: wrong guidance sign (pushes towards the unconditional prediction)
+    ("q8", "return eps_cond + w * (eps_cond - eps_uncond)",
+     "return eps_cond - w * (eps_cond - eps_uncond)"),
+    # q8: w used as diffusers' guidance_scale s = 1 + w
+    ("q8", "return eps_cond + w * (eps_cond - eps_uncond)",
+     "return eps_uncond + w * (eps_cond - eps_uncond)"),
+    # q9: Algorithm 2 without z: the samples collapse onto the modes
+    ("q9", "                x = x + sigma * torch.randn(x.shape, generator=gen, device=device)\n",
+     ""),
+    # q9: the network regresses x_0 instead of the noise, then is sampled as an eps-model
+    ("q9", "loss = F.mse_loss(model(x_t, t), eps)", "loss = F.mse_loss(model(x_t, t), x0)"),
+]
+
+# A correct solution written differently: every graded cell replaced (keyed by the cell's first
+# function or class): Python-float schedules, a loop for alpha_bar, einsum, the posterior through
+# alpha_bar ratios (as diffusers), mu_theta through x0_hat, Algorithm 2 through the posterior,
+# the other form of the guidance mix, and a training function that reuses the student's own
+# q_sample / predict_mean_from_eps / posterior_mean_variance with another network (sinusoidal
+# time embedding, ReLU, AdamW at a constant rate). It must keep full marks.
+ALTERNATIVE = {
+    "linear_beta_schedule": '''
+def linear_beta_schedule(T, beta_start=1e-4, beta_end=0.02, device=None):
+    step = (beta_end - beta_start) / max(T - 1, 1)
+    return torch.tensor([beta_start + i * step for i in range(T)], dtype=torch.float32,
+                        device=device)
+
+
+def cosine_beta_schedule(T, s=0.008, max_beta=0.999, device=None):
+    f = lambda u: math.cos((u + s) / (1 + s) * math.pi / 2) ** 2
+    betas = [min(1 - f(t / T) / f((t - 1) / T), max_beta) for t in range(1, T + 1)]
+    return torch.tensor(betas, dtype=torch.float32, device=device)
+''',
+    "alpha_bar": '''
+def alpha_bar(betas):
+    out, running = [], 1.0
+    for beta in betas.tolist():
+        running *= 1.0 - beta
+        out.append(running)
+    return torch.tensor(out, dtype=betas.dtype, device=betas.device)
+
+
+def q_sample_step(x_prev, t, noise, betas):
+    beta = betas.gather(0, t).view(-1, *[1] * (x_prev.ndim - 1))
+    return (1 - beta).sqrt() * x_prev + beta.sqrt() * noise
+''',
+    "q_sample": '''
+def q_sample(x0, t, noise, betas):
+    ab = alpha_bar(betas)[t]
+    return (torch.einsum("b,b...->b...", ab.sqrt(), x0)
+            + torch.einsum("b,b...->b...", (1 - ab).sqrt(), noise))
+''',
+    "posterior_mean_variance": '''
+def posterior_mean_variance(x0, xt, t, betas):
+    ab = alpha_bar(betas)
+    ab_prev = torch.cat([ab.new_ones(1), ab[:-1]])
+    a, ap = ab[t], ab_prev[t]
+    current_alpha = a / ap
+    current_beta = 1 - current_alpha
+    view = lambda v: v.view(-1, *[1] * (xt.ndim - 1))
+    mean = (view(ap.sqrt() * current_beta / (1 - a)) * x0
+            + view(current_alpha.sqrt() * (1 - ap) / (1 - a)) * xt)
+    return mean, (1 - ap) / (1 - a) * current_beta
+''',
+    "predict_mean_from_eps": '''
+def predict_mean_from_eps(xt, t, eps_hat, betas):
+    ab = alpha_bar(betas)[t].view(-1, *[1] * (xt.ndim - 1))
+    x0_hat = (xt - (1 - ab).sqrt() * eps_hat) / ab.sqrt()
+    return posterior_mean_variance(x0_hat, xt, t, betas)[0]
+
+
+def lambda_weights(betas, variance="fixed_large"):
+    ab = alpha_bar(betas)
+    if variance == "fixed_large":
+        return betas / (2 * (1 - betas) * (1 - ab))
+    ab_prev = torch.cat([ab.new_ones(1), ab[:-1]])
+    return betas ** 2 / (2 * (1 - ab_prev) / (1 - ab) * betas * (1 - betas) * (1 - ab))
+''',
+    "l_simple": '''
+def l_simple(x0, t, noise, betas, a, b):
+    xt = q_sample(x0, t, noise, betas)
+    return F.mse_loss(a[t] * xt + b[t], noise)
+''',
+    "ddpm_sample": '''
+def ddpm_sample(x_T, noises, betas, a, b, variance="fixed_small"):
+    ab = alpha_bar(betas)
+    x = x_T
+    for i in reversed(range(len(betas))):
+        t = torch.full((x.shape[0],), i, dtype=torch.long, device=x.device)
+        x0_hat = (x - (1 - ab[i]).sqrt() * (a[i] * x + b[i])) / ab[i].sqrt()
+        mean, var = posterior_mean_variance(x0_hat, x, t, betas)
+        if i == 0:
+            x = mean
+        else:
+            if variance == "fixed_large":
+                var = betas[t]
+            x = mean + var.sqrt()[:, None] * noises[i]
+    return x
+''',
+    "classifier_free_guidance": '''
+def classifier_free_guidance(eps_cond, eps_uncond, w):
+    return (1 + w) * eps_cond - w * eps_uncond
+''',
+    "EpsNet": '''
+class SinusoidalTime(nn.Module):
+    def __init__(self, dim=32):
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, t):
+        half = self.dim // 2
+        freqs = torch.exp(-math.log(1000.0) * torch.arange(half, device=t.device) / half)
+        args = t.float()[:, None] * freqs[None, :]
+        return torch.cat([torch.sin(args), torch.cos(args)], dim=1)
+
+
+class Denoiser(nn.Module):
+    def __init__(self, width=96, tdim=32):
+        super().__init__()
+        self.time = SinusoidalTime(tdim)
+        self.body = nn.Sequential(nn.Linear(2 + tdim, width), nn.ReLU(), nn.Linear(width, width),
+                                  nn.ReLU(), nn.Linear(width, 2))
+
+    def forward(self, x, t):
+        return self.body(torch.cat([x, self.time(t)], dim=-1))
+
+
+def ddpm_train_and_sample(x_train, betas, n_samples, seed):
+    dev = x_train.device
+    g = torch.Generator(device=dev)
+    g.manual_seed(seed)
+    T = len(betas)
+    betas = betas.to(dev)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        model = Denoiser().to(dev)
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.0)
+    for step in range(2500):
+        x0 = x_train[torch.randint(len(x_train), (128,), generator=g, device=dev)]
+        t = torch.randint(T, (128,), generator=g, device=dev)
+        noise = torch.randn(x0.shape, generator=g, device=dev)
+        loss = F.mse_loss(model(q_sample(x0, t, noise, betas), t), noise)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+    model.eval()
+    x = torch.randn(n_samples, 2, generator=g, device=dev)
+    with torch.no_grad():
+        for i in range(T - 1, -1, -1):
+            t = torch.full((n_samples,), i, device=dev, dtype=torch.long)
+            mean = predict_mean_from_eps(x, t, model(x, t), betas)
+            if i == 0:
+                x = mean
+            else:
+                _, var = posterior_mean_variance(x, x, t, betas)
+                x = mean + var.sqrt()[:, None] * torch.randn(x.shape, generator=g, device=dev)
+    return x
+''',
+}
+
+STUDENT_SECONDS = 60  # the issue's budget: a submission's graded calls on a CPU, all together
+
+
+def _first_definition(source: str) -> str | None:
+    for node in ast.parse(source).body:
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            return node.name
+    return None
+
+
+def _cells(path) -> list[str]:
+    nb = json.loads(path.read_text())
+    return ["".join(c["source"]) if isinstance(c["source"], list) else c["source"]
+            for c in nb["cells"] if c["cell_type"] == "code"]
+
+
+def write_alternative(course, path):
+    """The solved notebook with every graded cell replaced by its ALTERNATIVE."""
+    write_solved(course, "hw5", path)
+    nb = json.loads(path.read_text())
+    replaced = set()
+    for cell in nb["cells"]:
+        source = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+        name = _first_definition(source) if cell["cell_type"] == "code" else None
+        if name in ALTERNATIVE:
+            cell["source"] = ALTERNATIVE[name].strip() + "\n"
+            replaced.add(name)
+    assert replaced == set(ALTERNATIVE), set(ALTERNATIVE) - replaced
+    path.write_text(json.dumps(nb))
+    return path
+
+
+def _mistake_name(i: int) -> str:
+    return f"mistake_{i:02d}_{MISTAKES[i][0]}"
+
+
+@pytest.fixture(scope="module")
+def graded(course, built, tmp_path_factory):
+    """Grade, in one batch: the solved notebook, the stub, every mistake and the alternative."""
+    built("hw5")
+    folder = tmp_path_factory.mktemp("hw5-subs")
+    write_solved(course, "hw5", folder / "solved.ipynb")
+    (folder / "stub.ipynb").write_bytes(course.student_notebook("hw5").read_bytes())
+    for i, (_, old, new) in enumerate(MISTAKES):
+        write_solved(course, "hw5", folder / f"{_mistake_name(i)}.ipynb", [(old, new)])
+    write_alternative(course, folder / "alternative.ipynb")
+    out = tmp_path_factory.mktemp("hw5-out")
+    run = api.grade("hw5", [folder], out, course, workers=2, device="cpu")
+    return {r.submission: r for r in run.results}
+
+
+def test_corpus_covers_every_question(course):
+    questions = [q.name for q in course.config("hw5").questions]
+    assert len(MISTAKES) >= 8
+    assert {q for q, _, _ in MISTAKES} == set(questions)
+
+
+@pytest.mark.parametrize("i", range(len(MISTAKES)), ids=_mistake_name)
+def test_each_mistake_edits_the_cell_of_its_question(course, tmp_path, i):
+    """The edit lands in the cell that defines the question's graded functions."""
+    question, old, _ = MISTAKES[i]
+    specs = next(q.specs for q in course.config("hw5").questions if q.name == question)
+    solved = write_solved(course, "hw5", tmp_path / "solved.ipynb")
+    first = next(c for c in _cells(solved) if old in c)
+    assert any(f"def {name}(" in first for name in specs), (question, first[:80])
+
+
+def test_solution_gets_full_marks_and_stub_zero(graded, course):
+    solved, stub = graded["solved"], graded["stub"]
+    assert solved.status == "graded" and solved.score == pytest.approx(solved.max_score)
+    assert solved.max_score == course.config("hw5").max_score == 25
+    assert stub.status == "graded" and stub.score == 0
+    for q in stub.questions:  # every question of the stub says why
+        assert q.cases and all(c.message for c in q.cases), q.name
+
+
+def test_solution_fits_the_time_budget(graded):
+    solved = graded["solved"]
+    student_seconds = sum(c.seconds for q in solved.questions for c in q.cases)
+    q9 = next(q for q in solved.questions if q.name == "q9")
+    print(f"solved: {student_seconds:.1f} s in graded calls, {solved.seconds:.1f} s in all; "
+          f"q9 {sum(c.seconds for c in q9.cases):.1f} s")
+    assert student_seconds < STUDENT_SECONDS
+    assert all("precision" in c.message for c in q9.cases)  # the outcome shows its numbers
+
+
+def test_differently_written_solution_keeps_full_marks(graded):
+    alt = graded["alternative"]
+    lost = {q.name: [(c.name, c.message) for c in q.cases if not c.passed]
+            for q in alt.questions if q.score < q.max_score - 1e-9}
+    assert alt.status == "graded" and not lost, lost
+
+
+@pytest.mark.parametrize("i", range(len(MISTAKES)), ids=_mistake_name)
+def test_a_mistake_loses_points_on_its_question_only(graded, i):
+    question = MISTAKES[i][0]
+    r = graded[_mistake_name(i)]
+    assert r.status == "graded"
+    for q in r.questions:
+        if q.name == question:
+            assert q.score < q.max_score - 1e-9, f"{_mistake_name(i)}: mistake not caught"
+            assert any(not c.passed and c.message for c in q.cases)
+        else:
+            assert q.score == pytest.approx(q.max_score), \
+                f"{q.name} lost points for a {question} mistake"
