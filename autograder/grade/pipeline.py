@@ -12,7 +12,6 @@ from collections import defaultdict
 from dataclasses import dataclass, replace
 from typing import Any
 
-from .. import __version__
 from ..course import AssignmentConfig
 from ..fixtures import FixtureCase, Fixtures
 from ..sandbox import wire
@@ -22,6 +21,7 @@ from ..specs import Case, get_spec
 from .checks import Verdict, compare
 from .ingest import NotebookError, Submission, code_cells
 from .results import GradingResults, QuestionResult, TestCaseResult
+from .version import GRADER_VERSION
 
 
 @dataclass
@@ -32,6 +32,9 @@ class Grader:
     fixtures: Fixtures
     limits: Limits
     device: str = "cpu"
+    # on a GPU shared by several workers: the share of its memory each sandboxed child may use
+    # (torch.cuda.set_per_process_memory_fraction in the child); 0: no cap
+    cuda_memory_fraction: float = 0.0
 
     @classmethod
     def for_assignment(cls, config: AssignmentConfig, fixtures: Fixtures,
@@ -48,9 +51,11 @@ class Grader:
         questions = [{"question": q, "name": spec, "call": cases[0].call,
                       "cases": [c.student_view() for c in cases]}
                      for (q, spec), cases in groups.items()]
+        gpu = {"cuda_memory_fraction": self.cuda_memory_fraction} \
+            if self.device.startswith("cuda") and self.cuda_memory_fraction > 0 else {}
         return wire.dumps({"cells": cells, "device": self.device, "questions": questions,
                            "call_seconds": self.limits.call_seconds,
-                           "load_seconds": self.limits.load_seconds})
+                           "load_seconds": self.limits.load_seconds, **gpu})
 
     # -- the whole pipeline for one submission
     def grade(self, sub: Submission, zygote: Zygote) -> tuple[GradingResults, str]:
@@ -60,7 +65,7 @@ class Grader:
             assignment=self.config.name, submission=sub.name, student_id=sub.student_id,
             source=sub.source, sha256=sub.sha256, status="graded",
             max_score=self.config.max_score, isolation=zygote.level, device=self.device,
-            grader_version=__version__, fixtures=self.fixtures.fingerprint,
+            grader_version=GRADER_VERSION, fixtures=self.fixtures.fingerprint,
             submitted_at=sub.submitted_at)
         try:
             if sub.error:
@@ -108,15 +113,21 @@ class Grader:
 def _run_status(run: RunOutput, limits: Limits) -> tuple[str, str, str]:
     """(status, message, why a case has no report) for a finished run."""
     done = any(m.get("kind") == "done" for m in run.messages)
+    incidents = list(getattr(run, "incidents", []) or [])
+    if getattr(run, "setup_error", ""):
+        return "crashed", f"the sandbox could not be set up ({run.setup_error})", \
+            "not run: the sandbox could not be set up"
     if run.zygote_died:
         return "crashed", "the grading worker died during this submission", "not run: worker died"
     if run.timed_out:
         msg = f"time limit of {limits.wall_seconds:g} s reached"
-        return "timeout", msg, f"not run: {msg}"
+        return "timeout", "; ".join([msg, *(m for _, m in incidents)])[:4000], f"not run: {msg}"
     if run.wire_error:
         return "crashed", f"malformed output from the submission ({run.wire_error})", \
             "no valid result"
     if done:
+        if incidents:  # limits hit or crashes, each costing only its own cases
+            return incidents[0][0], "; ".join(m for _, m in incidents)[:4000], "no result"
         return "graded", "", "no result"
     if run.signal:
         how = f"killed by signal {run.signal}"

@@ -14,6 +14,7 @@ exploratory cell cannot take the graded ones down with it. Notebook plumbing (``
 from __future__ import annotations
 
 import ast
+import os
 import signal
 import sys
 import time
@@ -69,18 +70,33 @@ def _where(tb) -> str:
 
 
 def _error(e: BaseException) -> dict[str, Any]:
-    message = str(e)
+    try:
+        message = str(e)
+    except CallTimeout:
+        raise
+    except BaseException:  # a student exception whose __str__ raises
+        message = "<unprintable>"
     if len(message) > 2000:
         message = message[:2000] + "…"
-    return {"error_type": type(e).__name__, "error_message": message,
-            "where": _where(e.__traceback__)}
+    tp = type(e)
+    return {"error_type": tp.__name__, "error_module": str(getattr(tp, "__module__", "")),
+            "error_message": message, "where": _where(e.__traceback__)}
 
 
-def load_cells(cells: list[str], namespace: dict[str, Any]) -> list[dict[str, Any]]:
-    """Run each cell's definitions; a failing cell is reported and the next one still runs."""
+def load_cells(cells: list[str], namespace: dict[str, Any], results_out: BinaryIO | None = None,
+               skip: frozenset[int] = frozenset()) -> list[dict[str, Any]]:
+    """Run each cell's definitions; a failing cell is reported and the next one still runs.
+    Before each cell, a ``{"kind": "cell"}`` message tells the grader which one is running (a
+    cell that ends the process is skipped when the grader tries again); ``skip`` are such cells."""
     report = []
     for index, source in enumerate(cells):
         entry: dict[str, Any] = {"cell": index}
+        if index in skip:
+            entry.update(skipped=True)
+            report.append(entry)
+            continue
+        if results_out is not None:
+            wire.write_message(results_out, {"kind": "cell", "cell": index})
         try:
             code = compile(definitions(source), f"{SUBMISSION_FILE}:cell {index}", "exec")
             exec(code, namespace)
@@ -118,9 +134,28 @@ def _invoke(target: Any, call: str, case: dict[str, Any], device: str) -> Any:
 
 
 def run_case(namespace: dict[str, Any], name: str, call: str, case: dict[str, Any],
-             device: str, seconds: float) -> dict[str, Any]:
+             device: str, seconds: float, value_bytes: int = 1 << 30
+             ) -> tuple[dict[str, Any], tuple[Any, dict] | None]:
     """Call the student's ``name`` on one case; the first rungs of the ladder (defined, callable,
-    runs) and the encoding of the value happen here."""
+    runs) and the encoding of the value happen here. Returns the report (without its
+    ``kind``/``question``/``case`` keys, which :func:`main` adds) and the encoded value."""
+    report = _call(namespace, name, call, case, device, seconds)
+    value = report.pop("value", None)
+    if report["status"] != "returned":
+        return report, None
+    try:
+        encoded = wire.encode(value, max_tensor_bytes=value_bytes)
+    except wire.WireError as e:
+        return {"status": "unencodable", "seconds": report["seconds"], "reason": e.code,
+                "error_message": str(e)}, None
+    except BaseException as e:  # noqa: BLE001 - e.g. out of memory while copying the value
+        return {"status": "unencodable", "seconds": report["seconds"], "reason": "failed",
+                "error_message": f"{type(e).__name__} while encoding the value"}, None
+    return report, encoded
+
+
+def _call(namespace: dict[str, Any], name: str, call: str, case: dict[str, Any],
+          device: str, seconds: float) -> dict[str, Any]:
     if name not in namespace:
         return {"status": "undefined"}
     target = namespace[name]
@@ -130,63 +165,159 @@ def run_case(namespace: dict[str, Any], name: str, call: str, case: dict[str, An
     start = time.perf_counter()
     signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
-        value = _invoke(target, call, case, device)
-        if device != "cpu":
-            torch.cuda.synchronize()
-    except CallTimeout:
+        try:
+            value = _invoke(target, call, case, device)
+            if device != "cpu":
+                torch.cuda.synchronize()
+        except CallTimeout:
+            return {"status": "timeout", "seconds": time.perf_counter() - start}
+        except BaseException as e:
+            return {"status": "error", "seconds": time.perf_counter() - start, **_error(e)}
+    except CallTimeout:  # while describing the student's exception (its __str__ hung)
         return {"status": "timeout", "seconds": time.perf_counter() - start}
-    except BaseException as e:
-        return {"status": "error", "seconds": time.perf_counter() - start, **_error(e)}
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
-    elapsed = time.perf_counter() - start
-    try:
-        wire.encode(value)
-    except wire.WireError as e:
-        return {"status": "unencodable", "seconds": elapsed, "error_message": str(e)}
-    return {"status": "returned", "seconds": elapsed, "value": value}
+    return {"status": "returned", "seconds": time.perf_counter() - start, "value": value}
 
 
 def _on_alarm(signum, frame):
     raise CallTimeout()
 
 
-def main(job_in: BinaryIO, results_out: BinaryIO) -> None:
-    """Read one job, load the cells, run every case, and stream one message per step.
+def _flush() -> None:
+    """The student's prints reach the instructor log even though the process ends with
+    os._exit (which skips Python's own flushing)."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except BaseException:  # noqa: BLE001 - a replaced or closed stream
+            pass
 
-    Job: ``{"cells": [str], "device": str, "call_seconds": float, "load_seconds": float,
-    "questions": [{"question", "name", "call", "cases": [{"name", "args", "kwargs", "init",
-    "state"}]}]}``. Messages out: ``{"kind": "loaded", "cells": [...]}``, then one
-    ``{"kind": "case", "question", "case", ...}`` per case, then ``{"kind": "done"}``.
+
+def _children() -> list[int]:
+    kids = []
+    try:
+        for tid in os.listdir("/proc/self/task"):
+            with open(f"/proc/self/task/{tid}/children") as f:
+                kids += [int(k) for k in f.read().split()]
+    except (OSError, ValueError):
+        pass
+    return kids
+
+
+def end_descendants() -> None:
+    """Kill every process the student code started (a call is over: whatever it forked goes
+    with it, so that a fork bomb or a busy background process cannot slow down the next case).
+    PID 1 of a PID namespace signals all of it at once; elsewhere this process is a child
+    subreaper, so descendants whose parent died are its children and are found here."""
+    if os.getpid() == 1:
+        try:
+            os.kill(-1, signal.SIGKILL)
+        except OSError:
+            pass
+    else:
+        for _ in range(100):
+            kids = _children()
+            if not kids:
+                break
+            for pid in kids:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+            _reap()
+    _reap()
+
+
+def _reap() -> None:
+    while True:
+        try:
+            if os.waitpid(-1, os.WNOHANG)[0] == 0:
+                return
+        except ChildProcessError:
+            return
+        except OSError:
+            return
+
+
+def _exact_cuda(memory_fraction: float) -> None:
+    """On a GPU: no TF32 or other reduced-precision shortcuts, so that tolerances mean the
+    same as on the CPU; and, when several workers share the GPU, a cap on this child's share of
+    its memory (an out-of-memory error then stays inside this submission). CUDA is initialised
+    here, in the child, never in the zygote (a forked CUDA context is unusable)."""
+    torch.backends.cuda.matmul.allow_tf32 = False
+    torch.backends.cudnn.allow_tf32 = False
+    torch.backends.cuda.matmul.allow_fp16_reduced_precision_reduction = False
+    torch.backends.cuda.matmul.allow_bf16_reduced_precision_reduction = False
+    torch.set_float32_matmul_precision("highest")
+    torch.backends.cudnn.benchmark = False  # no autotuning: the same kernels every run
+    torch.backends.cudnn.deterministic = True
+    if memory_fraction > 0:
+        torch.cuda.set_per_process_memory_fraction(memory_fraction)
+
+
+def main(job_in: BinaryIO, results_out: BinaryIO) -> None:
+    """Read the job, load the cells, run every case, and stream one message per step.
+
+    The job arrives in parts. First ``{"cells": [str], "device": str, "call_seconds": float,
+    "load_seconds": float, "value_bytes": int, "skip_cells": [int], "more": bool}``; then (if
+    ``more``), once the grader has
+    seen ``loaded``, one or more ``{"questions": [{"question", "name", "call", "call_seconds"
+    (optional, overrides the job's), "cases": [{"name", "args", "kwargs", "init", "state"}]}],
+    "more": bool}`` (the grader sends the hidden cases only
+    after every public case has reported, so nothing a public case shows can hold a hidden
+    input). Messages out: ``{"kind": "cell", "cell"}`` before each cell, ``{"kind": "loaded",
+    "cells": [...]}``, then per case ``{"kind": "start", "question", "case"}`` and ``{"kind":
+    "case", "question", "case", "status", ...}``, and finally ``{"kind": "done"}``.
     """
     job = wire.read_message(job_in)
+    if str(job["device"]).startswith("cuda"):
+        _exact_cuda(float(job.get("cuda_memory_fraction", 0.0)))
     signal.signal(signal.SIGALRM, _on_alarm)
+    if os.getpid() != 1:
+        from .isolation import PR_SET_CHILD_SUBREAPER, prctl
+
+        prctl(PR_SET_CHILD_SUBREAPER, 1)
     namespace: dict[str, Any] = {"__name__": "__main__", "__builtins__": __builtins__}
     sys.argv = ["submission"]
     signal.setitimer(signal.ITIMER_REAL, job["load_seconds"])
     try:
-        cells = load_cells(job["cells"], namespace)
+        cells = load_cells(job["cells"], namespace, results_out,
+                           frozenset(job.get("skip_cells", ())))
         loaded = {"kind": "loaded", "cells": cells}
     except CallTimeout:
         loaded = {"kind": "loaded", "cells": [], "timeout": True}
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
+    end_descendants()
+    _flush()
     wire.write_message(results_out, loaded)
+    value_bytes = int(job.get("value_bytes", 1 << 30))
     timed_out: set[str] = set()  # a function that hung once is not called again
-    for question in job["questions"]:
-        for case in question["cases"]:
-            if question["name"] in timed_out:
-                report = {"status": "timeout", "skipped": True}
-            else:
-                report = run_case(namespace, question["name"], question["call"], case,
-                                  job["device"], job["call_seconds"])
-            if report["status"] == "timeout":
-                timed_out.add(question["name"])
-            report.update(kind="case", question=question["question"], case=case["name"])
-            try:
-                wire.write_message(results_out, report)
-            except wire.WireError as e:  # a value that encoded once but not twice
-                wire.write_message(results_out, {"kind": "case", "question": question["question"],
-                                                 "case": case["name"], "status": "unencodable",
-                                                 "error_message": str(e)})
+    more = bool(job.get("more", True))
+    while more:
+        part = wire.read_message(job_in)
+        more = bool(part.get("more"))
+        for question in part["questions"]:
+            for case in question["cases"]:
+                where = {"question": question["question"], "case": case["name"]}
+                wire.write_message(results_out, {"kind": "start", **where})
+                encoded = None
+                if question["name"] in timed_out:
+                    report = {"status": "timeout", "skipped": True}
+                else:
+                    report, encoded = run_case(namespace, question["name"], question["call"],
+                                               case, job["device"],
+                                               question.get("call_seconds", job["call_seconds"]),
+                                               value_bytes)
+                    end_descendants()
+                    _flush()
+                if report["status"] == "timeout":
+                    timed_out.add(question["name"])
+                report.update(kind="case", **where)
+                if encoded is not None:
+                    results_out.write(wire.dumps_encoded(report, "value", encoded))
+                    results_out.flush()
+                else:
+                    wire.write_message(results_out, report)
     wire.write_message(results_out, {"kind": "done"})

@@ -25,50 +25,77 @@ from safetensors.torch import save as st_save
 MAX_DEPTH = 16
 MAX_ITEMS = 10_000
 MAX_STR = 100_000
+MAX_INT = 2**63  # larger integers cannot be compared as floats; nothing graded needs them
+# dtypes the grader's checks handle; others (complex, quantized, float8, uint16-64) are refused
+DTYPES = frozenset({torch.float16, torch.bfloat16, torch.float32, torch.float64, torch.uint8,
+                    torch.int8, torch.int16, torch.int32, torch.int64, torch.bool})
 
 
 class WireError(ValueError):
-    """A value that cannot travel: wrong type, too big, too deep, or a malformed message."""
+    """A value that cannot travel: wrong type, too big, too deep, or a malformed message.
+    ``code`` names the reason without any detail from the value (safe to show for hidden cases)."""
+
+    def __init__(self, message: str, code: str = "malformed") -> None:
+        super().__init__(message)
+        self.code = code
 
 
-def _plain_tensor(t: torch.Tensor) -> torch.Tensor:
-    # as_subclass drops any torch.Tensor subclass (and its overridden methods); detach and
-    # clone give a dense, contiguous CPU tensor that owns its memory.
-    t = torch.Tensor.as_subclass(t, torch.Tensor).detach()
-    if t.is_sparse or t.layout != torch.strided:
-        t = t.to_dense()
-    if t.is_complex():
-        raise WireError("complex tensors are not supported")
-    if t.is_quantized:
-        raise WireError("quantized tensors are not supported")
-    return t.to("cpu").contiguous().clone()
+def _plain_tensor(t: torch.Tensor, copy: bool = True) -> torch.Tensor:
+    # With subclass dispatch disabled, as_subclass drops any torch.Tensor subclass (and its
+    # overridden methods, __torch_function__ included); detach and clone give a dense,
+    # contiguous CPU tensor that owns its memory.
+    with torch._C.DisableTorchFunctionSubclass():
+        t = torch.Tensor.as_subclass(t, torch.Tensor).detach()
+        if t.is_sparse or t.layout != torch.strided:
+            t = t.to_dense()
+        if t.is_complex():
+            raise WireError("complex tensors are not supported", "dtype")
+        if t.is_quantized:
+            raise WireError("quantized tensors are not supported", "dtype")
+        if t.dtype not in DTYPES:
+            raise WireError(f"tensors of dtype {t.dtype} are not supported", "dtype")
+        t = t.to("cpu").contiguous()
+        return t.clone() if copy else t
 
 
-def encode(value: Any) -> tuple[Any, dict[str, torch.Tensor]]:
-    """Split ``value`` into a JSON-able tree and a dict of plain CPU tensors."""
+def encode(value: Any, max_tensor_bytes: int | None = None,
+           copy: bool = True) -> tuple[Any, dict[str, torch.Tensor]]:
+    """Split ``value`` into a JSON-able tree and a dict of plain CPU tensors. ``max_tensor_bytes``
+    bounds the tensors' total size (checked before anything is copied); ``copy=False`` is for
+    trusted values only (the grader's own job)."""
     tensors: dict[str, torch.Tensor] = {}
     count = [0]
+    nbytes = [0]
 
     def walk(v: Any, depth: int) -> Any:
         count[0] += 1
         if depth > MAX_DEPTH:
-            raise WireError(f"value nested deeper than {MAX_DEPTH} levels")
+            raise WireError(f"value nested deeper than {MAX_DEPTH} levels", "deep")
         if count[0] > MAX_ITEMS:
-            raise WireError(f"value has more than {MAX_ITEMS} items")
+            raise WireError(f"value has more than {MAX_ITEMS} items", "many")
         tp = type(v)
         if v is None or tp is bool or tp is str:
             if tp is str and len(v) > MAX_STR:
-                raise WireError(f"string longer than {MAX_STR} characters")
+                raise WireError(f"string longer than {MAX_STR} characters", "string")
             return v
         if tp is int:
+            if not -MAX_INT <= v <= MAX_INT:
+                raise WireError("integer too large", "int")
             return v
         if tp is float:
             if math.isfinite(v):
                 return v
             return {"__float__": repr(v)}  # nan, inf, -inf
         if isinstance(v, torch.Tensor):  # subclasses included; stripped in _plain_tensor
+            with torch._C.DisableTorchFunctionSubclass():
+                size = torch.Tensor.as_subclass(v, torch.Tensor)
+                size = size.numel() * size.element_size()
+            nbytes[0] += size
+            if max_tensor_bytes is not None and nbytes[0] > max_tensor_bytes:
+                raise WireError(f"tensors larger than {max_tensor_bytes} bytes in all",
+                                "too_large")
             key = f"t{len(tensors)}"
-            tensors[key] = _plain_tensor(v)
+            tensors[key] = _plain_tensor(v, copy)
             return {"__tensor__": key}
         if tp is tuple:
             return {"__tuple__": [walk(x, depth + 1) for x in v]}
@@ -76,15 +103,17 @@ def encode(value: Any) -> tuple[Any, dict[str, torch.Tensor]]:
             return [walk(x, depth + 1) for x in v]
         if tp is dict:
             if not all(type(k) is str for k in v):
-                raise WireError("dict keys must be strings")
+                raise WireError("dict keys must be strings", "key")
             if any(k.startswith("__") for k in v):
-                raise WireError("dict keys must not start with '__'")
+                raise WireError("dict keys must not start with '__'", "key")
+            if any(len(k) > MAX_STR for k in v):
+                raise WireError(f"string longer than {MAX_STR} characters", "string")
             return {k: walk(x, depth + 1) for k, x in v.items()}
         # numpy scalars/arrays are common in student code: accept them as tensors/numbers.
         np_value = _from_numpy(v)
         if np_value is not None:
             return walk(np_value, depth)
-        raise WireError(f"cannot send a value of type {tp.__module__}.{tp.__qualname__}")
+        raise WireError(f"cannot send a value of type {tp.__module__}.{tp.__qualname__}", "type")
 
     return walk(value, 0), tensors
 
@@ -96,6 +125,8 @@ def _from_numpy(v: Any) -> Any:
     import numpy as np
 
     if tp is np.ndarray:
+        if v.dtype.kind not in "biuf" or v.dtype.hasobject:
+            raise WireError(f"numpy arrays of dtype {v.dtype} are not supported", "dtype")
         return torch.from_numpy(np.array(v, copy=True))
     if isinstance(v, np.bool_):
         return bool(v)
@@ -116,6 +147,8 @@ def decode(tree: Any, tensors: dict[str, torch.Tensor]) -> Any:
         if depth > MAX_DEPTH or count[0] > MAX_ITEMS:
             raise WireError("value too deep or too large")
         tp = type(v)
+        if tp is int and not -MAX_INT <= v <= MAX_INT:
+            raise WireError("integer too large", "int")
         if v is None or tp in (bool, int, float, str):
             return v
         if tp is list:
@@ -126,7 +159,10 @@ def decode(tree: Any, tensors: dict[str, torch.Tensor]) -> Any:
                 if type(key) is not str or key not in tensors or key in used:
                     raise WireError(f"bad tensor reference {key!r}")
                 used.add(key)
-                return tensors[key]
+                t = tensors[key]
+                if t.dtype not in DTYPES:
+                    raise WireError(f"tensor of dtype {t.dtype}", "dtype")
+                return t
             if set(v) == {"__tuple__"} and type(v["__tuple__"]) is list:
                 return tuple(walk(x, depth + 1) for x in v["__tuple__"])
             if set(v) == {"__float__"} and v["__float__"] in ("nan", "inf", "-inf"):
@@ -139,11 +175,23 @@ def decode(tree: Any, tensors: dict[str, torch.Tensor]) -> Any:
     return walk(tree, 0)
 
 
-def dumps(value: Any) -> bytes:
-    tree, tensors = encode(value)
+def dumps(value: Any, copy: bool = True) -> bytes:
+    return _frame(*encode(value, copy=copy))
+
+
+def _frame(tree: Any, tensors: dict[str, torch.Tensor]) -> bytes:
     header = json.dumps(tree, allow_nan=False).encode()
     blob = st_save(tensors) if tensors else b""
     return struct.pack(">Q", len(header)) + header + struct.pack(">Q", len(blob)) + blob
+
+
+def dumps_encoded(message: dict[str, Any], key: str, encoded: tuple[Any, dict]) -> bytes:
+    """A message (a str-keyed dict of plain data, no tensors) with one more entry ``key`` that
+    was already encoded by :func:`encode` (so that a value is encoded, and copied, only once)."""
+    tree, tensors = encode(message)
+    assert not tensors and type(tree) is dict and key not in tree
+    tree[key] = encoded[0]
+    return _frame(tree, encoded[1])
 
 
 def loads(data: bytes, max_bytes: int = 1 << 30) -> Any:
@@ -173,8 +221,8 @@ def read_message(stream: BinaryIO, max_bytes: int = 1 << 30) -> Any:
         raise WireError("JSON header too large")
     try:
         tree = json.loads(_read_exact(stream, hlen))
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise WireError(f"malformed JSON: {e}") from None
+    except (ValueError, RecursionError) as e:  # bad JSON or UTF-8, huge integers, deep nesting
+        raise WireError(f"malformed JSON: {type(e).__name__}") from None
     (blen,) = struct.unpack(">Q", _read_exact(stream, 8))
     if blen > max_bytes:
         raise WireError("tensor blob too large")

@@ -3,20 +3,36 @@
 Starting Python and importing torch costs about 2 s; forking a process that already has both
 costs about 25 ms. The zygote is a long-lived process started by the grader. It imports torch
 and the harness once, sets torch to one thread (a child forked after a multi-threaded op can
-hang), and then, for each job, forks a child that enters its isolation level and runs
-:mod:`autograder.sandbox.harness`.
+hang), computes its isolation plan (:mod:`autograder.sandbox.isolation`), and then, for each
+job, forks a child that enters the isolation level and runs :mod:`autograder.sandbox.harness`.
+
+Process tree of one job, for the namespace levels::
+
+    zygote (grader's uid; a child subreaper)
+      └─ supervisor: unshare(PID, mount, net, IPC, UTS [, user]); relays the exit status;
+         │           afterwards (root) kills every process of the slot uid from a process
+         │           that has just become that uid
+         └─ sandbox: PID 1 of the new PID namespace; builds the allowlisted root, pivot_root,
+                     drops to the slot uid, runs the harness. Killing it kills every process
+                     of the namespace, ``setsid`` or not.
+
+For ``landlock`` and ``process`` the sandbox is the zygote's direct child, in its own session;
+the zygote is a child subreaper, so whatever the submission leaves behind is re-parented to it
+and killed after the run.
 
 The zygote never sees a job's data: the grader passes it the ends of three fresh pipes over a
 Unix socket (SCM_RIGHTS) — job in, results out, stdout/stderr out — and talks to the child
 directly through them. So no submission can find another's code or inputs in memory inherited
-from the zygote. The zygote supervises: it enforces the wall-clock limit, kills the child's
-whole process tree, and reports how the child ended.
+from the zygote. The zygote supervises: it kills the child's whole process tree when the grader
+asks (a per-call time limit, malformed output) or at its own wall-clock backstop, and reports
+how the child ended.
 
 It must never import ``reference`` or ``autograder.specs``: a child inherits every imported
 module, and the expected outputs must stay out of its reach.
 """
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import select
@@ -26,7 +42,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,58 +49,96 @@ from typing import Any
 from .limits import Limits
 
 HEADER_BYTES = 64 << 10
+# what the zygote (and so every sandbox) may inherit from the grader's environment: nothing that
+# could be a secret (tokens, keys, passwords stay in the grader)
+ZYGOTE_ENV = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "HOME", "TMPDIR", "PYTHONPATH",
+              "PYTHONHOME", "VIRTUAL_ENV", "LD_LIBRARY_PATH", "CUDA_VISIBLE_DEVICES",
+              "CUDA_DEVICE_ORDER", "NVIDIA_VISIBLE_DEVICES", "NVIDIA_DRIVER_CAPABILITIES",
+              "CUDA_HOME", "CUDA_PATH")
 
 
 @dataclass
 class RunOutput:
-    """Everything the grader learns from one sandboxed run."""
+    """Everything the grader learns from one sandboxed run (all its tries, see
+    :mod:`autograder.sandbox.session`)."""
 
     messages: list[dict[str, Any]] = field(default_factory=list)
     output: bytes = b""  # the head of the child's stdout/stderr, for instructors only
     output_truncated: bool = False
     exit_code: int | None = None
     signal: int | None = None
-    timed_out: bool = False
+    timed_out: bool = False  # the whole submission ran past its wall-clock budget
     wire_error: str = ""
     seconds: float = 0.0
     level: str = ""
     zygote_died: bool = False
+    setup_error: str = ""  # the sandbox could not be entered
+    # (status, message) for each limit hit or crash the run survived by trying again; the
+    # message is safe to show the student
+    incidents: list[tuple[str, str]] = field(default_factory=list)
+    attempts: int = 0
 
 
 # ---------------------------------------------------------------- inside the zygote process
 
 
-def _reap_tree(pid: int) -> None:
-    """Kill what is left of a job: its process group (the child called setsid)."""
+def _ctl(fd: int, **message: Any) -> None:
+    data = (json.dumps(message)[:3000] + "\n").encode()  # < PIPE_BUF: one atomic write
     try:
-        os.killpg(pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
+        os.write(fd, data)
+    except OSError:
         pass
 
 
-def _supervise(pid: int, wall_seconds: float) -> dict[str, Any]:
-    start = time.monotonic()
-    timed_out = False
-    pidfd = os.pidfd_open(pid)
-    try:
-        poller = select.poll()
-        poller.register(pidfd, select.POLLIN)
-        if not poller.poll(max(0.0, wall_seconds) * 1000):
-            timed_out = True
-            _reap_tree(pid)
-        _, status = os.waitpid(pid, 0)
-    finally:
-        os.close(pidfd)
-    _reap_tree(pid)  # background processes the submission left behind
-    return {
-        "timed_out": timed_out,
-        "exit_code": os.WEXITSTATUS(status) if os.WIFEXITED(status) else None,
-        "signal": os.WTERMSIG(status) if os.WIFSIGNALED(status) else None,
-        "seconds": time.monotonic() - start,
-    }
+def _descendants(pid: int) -> list[int]:
+    found, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            tasks = os.listdir(f"/proc/{p}/task")
+        except OSError:
+            continue
+        for tid in tasks:
+            try:
+                with open(f"/proc/{p}/task/{tid}/children") as f:
+                    kids = [int(k) for k in f.read().split()]
+            except (OSError, ValueError):
+                continue
+            found += kids
+            todo += kids
+    return found
 
 
-def _child(level: str, limits: Limits, workdir: str, job_r: int, res_w: int, out_w: int) -> None:
+def _sweep(spare: int | None = None) -> None:
+    """Kill every descendant of the zygote (but ``spare``) until none is left, reaping those
+    that are (or become, the zygote being a subreaper) its children."""
+    for _ in range(200):
+        victims = [p for p in _descendants(os.getpid()) if p != spare]
+        for p in victims:
+            try:
+                os.kill(p, signal.SIGKILL)
+            except OSError:
+                pass
+        for p in victims:
+            try:
+                os.waitpid(p, os.WNOHANG)
+            except ChildProcessError:
+                pass
+        if not victims:
+            break
+        time.sleep(0.001)
+    if spare is None:
+        while True:
+            try:
+                if os.waitpid(-1, os.WNOHANG)[0] == 0:
+                    return
+            except ChildProcessError:
+                return
+
+
+def _sandboxed(plan, limits: Limits, workdir: str, job_r: int, res_w: int, out_w: int,
+               ctl_w: int, newroot: str | None, device: str = "cpu") -> None:
+    """The process that runs student code: enter the level, then the harness. Never returns."""
     from . import harness, isolation
 
     code = 70
@@ -95,29 +148,231 @@ def _child(level: str, limits: Limits, workdir: str, job_r: int, res_w: int, out
         os.dup2(devnull, 0)
         os.dup2(out_w, 1)
         os.dup2(out_w, 2)
-        isolation.enter(level, limits, workdir)
+        isolation.close_other_fds({job_r, res_w, ctl_w})
+        try:
+            isolation.enter_child(plan, limits, workdir, newroot, device)
+        except BaseException as e:  # noqa: BLE001 - reported to the zygote
+            _ctl(ctl_w, error=f"{type(e).__name__}: {e}")
+            os._exit(71)
+        os.close(ctl_w)  # from here on student code runs: it must not reach the zygote
         with os.fdopen(job_r, "rb") as job_in, os.fdopen(res_w, "wb") as results_out:
             harness.main(job_in, results_out)
         code = 0
-    except BaseException:
+    except BaseException:  # noqa: BLE001
         code = 70
     finally:
         os._exit(code)
 
 
-def serve(sock: socket.socket) -> None:
+def _job_child(plan, limits: Limits, workdir: str, job_r: int, res_w: int, out_w: int,
+               ctl_w: int, sync: tuple[int, int] | None, device: str = "cpu") -> None:
+    """The zygote's child: the sandbox itself, or (namespace levels) its supervisor."""
+    from . import isolation
+
+    try:
+        if plan.level not in ("namespaces", "userns"):
+            _sandboxed(plan, limits, workdir, job_r, res_w, out_w, ctl_w, None, device)
+        isolation.unshare_for(plan, sync)
+        if sync is not None:
+            for fd in sync:
+                os.close(fd)
+        pid = os.fork()
+        if pid == 0:
+            _sandboxed(plan, limits, workdir, job_r, res_w, out_w, ctl_w, workdir, device)
+        for fd in (job_r, res_w, out_w):
+            os.close(fd)
+        _ctl(ctl_w, pid=pid)
+        _, status = os.waitpid(pid, 0)
+        _ctl(ctl_w, status=status)
+        os.close(ctl_w)
+        if plan.sweep:  # anything of the slot uid that escaped the namespace dies too
+            isolation.sweep_uid(plan.uid)
+        os._exit(0)
+    except BaseException as e:  # noqa: BLE001
+        _ctl(ctl_w, error=f"{type(e).__name__}: {e}")
+        os._exit(71)
+
+
+def _ppid(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("PPid:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return -1
+
+
+def _supervise(pid: int, ctl_r: int, sock: socket.socket, plan,
+               wall_seconds: float) -> dict[str, Any]:
+    start = time.monotonic()
+    deadline = start + max(0.0, wall_seconds)
+    pidfd = os.pidfd_open(pid)
+    poller = select.poll()
+    poller.register(pidfd, select.POLLIN)
+    poller.register(ctl_r, select.POLLIN)
+    poller.register(sock.fileno(), select.POLLIN)
+    ns = plan.level in ("namespaces", "userns")
+    init_pid: int | None = None
+    raw_status: int | None = None
+    setup_error = ""
+    killed = ""
+    killed_at = 0.0
+    grader_gone = False
+    ctl_buf = b""
+
+    def read_ctl() -> bool:
+        """Read what is there; False at end of file (or, non-blocking, when nothing is)."""
+        nonlocal ctl_buf, init_pid, raw_status, setup_error
+        try:
+            data = os.read(ctl_r, 4096)
+        except BlockingIOError:
+            return False
+        if not data:
+            return False
+        ctl_buf += data
+        while b"\n" in ctl_buf:
+            line, ctl_buf = ctl_buf.split(b"\n", 1)
+            try:
+                msg = json.loads(line)
+            except ValueError:
+                continue
+            if "pid" in msg and init_pid is None and ns and _ppid(int(msg["pid"])) == pid:
+                init_pid = int(msg["pid"])
+            elif "status" in msg and raw_status is None:
+                raw_status = int(msg["status"])
+            elif "error" in msg and not setup_error:
+                setup_error = str(msg["error"])[:1000]
+        return True
+
+    def kill(reason: str) -> None:
+        nonlocal killed, killed_at
+        if not killed:
+            killed, killed_at = reason, time.monotonic()
+        if ns:
+            if init_pid is not None:
+                try:
+                    os.kill(init_pid, signal.SIGKILL)  # PID 1: the whole namespace dies
+                except OSError:
+                    pass
+            else:
+                _sweep(spare=pid)
+        else:
+            try:
+                os.killpg(pid, signal.SIGKILL)
+            except OSError:
+                pass
+            _sweep(spare=pid)  # the child itself is waited for below
+
+    try:
+        exited = False
+        while not exited:
+            now = time.monotonic()
+            if now >= deadline and not killed:
+                kill("wall")
+            if killed and now - killed_at > 3:  # the supervisor itself does not end: kill it
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+            wait = (deadline - now) if not killed else 0.5
+            for fd, _ in poller.poll(max(0.0, min(wait, 3600)) * 1000):
+                if fd == pidfd:
+                    exited = True
+                elif fd == ctl_r:
+                    if not read_ctl():
+                        poller.unregister(ctl_r)
+                elif fd == sock.fileno():
+                    try:
+                        data = sock.recv(HEADER_BYTES)
+                    except OSError:
+                        data = b""
+                    if not data:
+                        grader_gone = True
+                        kill("grader gone")
+                        poller.unregister(sock.fileno())
+                        continue
+                    try:
+                        request = json.loads(data)
+                    except ValueError:
+                        request = {}
+                    if isinstance(request, dict) and request.get("kill"):
+                        kill(str(request["kill"])[:100])
+        try:
+            _, status = os.waitpid(pid, 0)
+        except ChildProcessError:  # pragma: no cover - reaped elsewhere: status unknown
+            status = signal.SIGKILL
+    finally:
+        os.close(pidfd)
+    _sweep()  # background processes the submission left behind
+    if plan.sweep and not ns and plan.uid != os.geteuid():
+        from .isolation import kill_uid
+
+        kill_uid(plan.uid)  # and anything of its slot uid that escaped the process tree
+    os.set_blocking(ctl_r, False)
+    while read_ctl():
+        pass
+    if ns and raw_status is None and not killed and not setup_error:
+        setup_error = f"the sandbox supervisor ended without a status ({status})"
+    if ns and raw_status is not None:
+        status = raw_status
+    return {
+        "timed_out": killed == "wall",
+        "killed": killed,
+        "exit_code": os.WEXITSTATUS(status) if os.WIFEXITED(status) else None,
+        "signal": os.WTERMSIG(status) if os.WIFSIGNALED(status) else None,
+        "seconds": time.monotonic() - start,
+        "setup_error": setup_error,
+        "grader_gone": grader_gone,
+    }
+
+
+def _preload() -> None:
+    """Import what student code commonly uses, once, here: every child then has it for free
+    (and in the namespace levels, it needs no file from inside the sandbox)."""
+    import math  # noqa: F401
+
+    import numpy  # noqa: F401
+    import torch
+    import torch.nn  # noqa: F401
+    import torch.nn.functional  # noqa: F401
+    import torch.optim  # noqa: F401
+    import torch.utils.data  # noqa: F401
+
+    # an optimizer's first construction imports torch._dynamo (~800 modules, ~0.9 s)
+    torch.optim.SGD(torch.nn.Linear(1, 1).parameters(), lr=0.1)
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot  # noqa: F401
+    except Exception:  # noqa: BLE001 - optional
+        pass
+
+
+def serve(sock: socket.socket, level: str, slot: int) -> None:
     import torch
 
     torch.set_num_threads(1)
     torch.set_num_interop_threads(1)
-    # Modules student code commonly imports: loading them once here spares every child.
-    import math  # noqa: F401
-    import numpy  # noqa: F401
-    import torch.nn.functional  # noqa: F401
+    # Modules student code commonly imports: loading them once here spares every child (and
+    # in the namespace levels, anything imported here needs no file inside the sandbox).
+    _preload()
 
-    from . import harness, isolation  # noqa: F401
+    from . import harness, isolation, wire  # noqa: F401
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the grader decides when the zygote stops
+    try:
+        plan = isolation.make_plan(level, slot)
+    except Exception as e:  # noqa: BLE001
+        sock.send(json.dumps({"ready": False, "error": f"{type(e).__name__}: {e}"}).encode())
+        return
+    isolation.set_subreaper()
+    try:
+        sock.send(json.dumps({"ready": True, "level": level, "pid": os.getpid()}).encode())
+    except OSError:
+        return
     while True:
         try:
             data, fds, _, _ = socket.recv_fds(sock, HEADER_BYTES, 3)
@@ -125,49 +380,153 @@ def serve(sock: socket.socket) -> None:
             return
         if not data:
             return
-        header = json.loads(data)
-        if len(fds) != 3:
+        try:
+            header = json.loads(data)
+        except ValueError:
+            header = {}
+        if not fds:
+            continue  # a late kill request for a job that has already ended
+        if len(fds) != 3 or "limits" not in header:
             for fd in fds:
                 os.close(fd)
-            sock.send(json.dumps({"error": "expected 3 file descriptors"}).encode())
+            sock.send(json.dumps({"setup_error": "malformed job request"}).encode())
             continue
         limits = Limits(**header["limits"])
         workdir = tempfile.mkdtemp(prefix="submission-")
+        ctl_r, ctl_w = os.pipe()
+        sync = child_sync = None
+        if isolation.parent_maps(plan):
+            ready_r, ready_w = os.pipe()
+            go_r, go_w = os.pipe()
+            sync, child_sync = (ready_r, go_w), (ready_w, go_r)
         sys.stdout.flush()
         sys.stderr.flush()
         pid = os.fork()
         if pid == 0:
-            sock.close()
-            _child(header["level"], limits, workdir, *fds)
-        for fd in fds:
+            try:
+                sock.close()
+                os.close(ctl_r)
+                if sync is not None:
+                    for fd in sync:
+                        os.close(fd)
+                _job_child(plan, limits, workdir, *fds, ctl_w, child_sync,
+                           str(header.get("device", "cpu")))
+            finally:
+                os._exit(72)
+        for fd in (*fds, ctl_w):
             os.close(fd)
-        status = _supervise(pid, limits.wall_seconds)
-        shutil.rmtree(workdir, ignore_errors=True)
-        sock.send(json.dumps(status).encode())
+        if sync is not None:
+            for fd in child_sync:
+                os.close(fd)
+            isolation.map_child(plan, pid, sync)
+            for fd in sync:
+                os.close(fd)
+        try:
+            status = _supervise(pid, ctl_r, sock, plan, float(header.get("wall", 1e9)))
+        finally:
+            os.close(ctl_r)
+            shutil.rmtree(workdir, ignore_errors=True)
+        if status.pop("grader_gone"):
+            return
+        try:
+            sock.send(json.dumps(status).encode())
+        except OSError:
+            return
 
 
 # ---------------------------------------------------------------- the grader's side
 
 
+@dataclass
+class Attempt:
+    """What one sandboxed process did (see :meth:`Zygote.attempt`)."""
+
+    loaded: dict | None = None
+    reports: dict[tuple[str, str], dict] = field(default_factory=dict)
+    seconds: dict[tuple[str, str], float] = field(default_factory=dict)
+    cell: int | None = None  # the cell being loaded when it ended
+    in_flight: tuple[str, str] | None = None  # the case running when it ended
+    done: bool = False
+    killed: str = ""  # why the grader (or the zygote's backstop) killed it
+    violation: str = ""  # a protocol violation: what was wrong
+    exit_code: int | None = None
+    signal: int | None = None
+    setup_error: str = ""
+    zygote_died: bool = False
+    output: bytes = b""
+    output_truncated: bool = False
+    result_bytes: int = 0
+
+
 class Zygote:
     """The grader's handle on one warm worker process."""
 
-    def __init__(self, level: str = "process") -> None:
-        self.level = level
+    def __init__(self, level: str = "auto") -> None:
+        from . import isolation
+
+        self.level = isolation.resolve(level)
+        self._slot = isolation.Slot()
+        self.slot = self._slot.number
+        self._ready = False
         self._start()
 
     def _start(self) -> None:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        env = {k: v for k, v in os.environ.items()}
-        env["OMP_NUM_THREADS"] = "1"
+        env = {k: v for k, v in os.environ.items() if k in ZYGOTE_ENV or k.startswith("LC_")}
+        env.update(OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", PYTHONDONTWRITEBYTECODE="1")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "autograder.sandbox.zygote", str(theirs.fileno())],
+            [sys.executable, "-m", "autograder.sandbox.zygote", str(theirs.fileno()),
+             self.level, str(self.slot)],
             pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-            env=env, start_new_session=True)
+            env=env, start_new_session=True, cwd="/")
         theirs.close()
         self.sock = ours
+        self._ready = False
+        self._pending = False
+
+    def _wait_ready(self, timeout: float = 180.0) -> str:
+        """'' once the zygote has started, else why it did not."""
+        if self._ready:
+            return ""
+        self.sock.settimeout(timeout)
+        try:
+            data = self.sock.recv(HEADER_BYTES)
+            msg = json.loads(data) if data else {}
+        except (OSError, ValueError):
+            msg = {}
+        finally:
+            self.sock.settimeout(None)
+        if msg.get("ready"):
+            self._ready = True
+            return ""
+        return str(msg.get("error") or "the worker process did not start")
+
+    def _collect(self, timeout: float = 30.0) -> None:
+        """Wait for the end of a run that already reported everything (see :meth:`attempt`)."""
+        if not self._pending:
+            return
+        self._pending = False
+        self.sock.settimeout(timeout)
+        try:
+            data = self.sock.recv(HEADER_BYTES)
+            ok = isinstance(json.loads(data), dict) if data else False
+        except (OSError, ValueError):
+            ok = False
+        finally:
+            self.sock.settimeout(None)
+        if not ok:
+            self._restart()
+
+    def wait_idle(self, timeout: float = 30.0) -> None:
+        """Wait until the last run's processes are gone (runs that reported everything return
+        before their teardown ends)."""
+        self._collect(timeout)
 
     def close(self) -> None:
+        try:
+            self._collect(timeout=5.0)
+        except Exception:  # noqa: BLE001 - closing anyway
+            pass
         try:
             self.sock.close()
         finally:
@@ -176,6 +535,7 @@ class Zygote:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+            self._slot.release()
 
     def __enter__(self) -> "Zygote":
         return self
@@ -184,124 +544,281 @@ class Zygote:
         self.close()
 
     def run(self, job: bytes, limits: Limits) -> RunOutput:
-        """Run one job in a fresh sandboxed child and collect what it streamed back."""
-        out = RunOutput(level=self.level)
-        if self.proc.poll() is not None:
-            self._start()
-        job_r, job_w = os.pipe()
-        res_r, res_w = os.pipe()
-        out_r, out_w = os.pipe()
-        header = json.dumps({"limits": limits.to_dict(), "level": self.level}).encode()
-        try:
-            socket.send_fds(self.sock, [header], [job_r, res_w, out_w])
-        except OSError:
-            for fd in (job_r, job_w, res_r, res_w, out_r, out_w):
-                os.close(fd)
-            self._restart()
-            out.zygote_died = True
-            return out
-        finally:
-            for fd in (job_r, res_w, out_w):
-                try:
-                    os.close(fd)
-                except OSError:
-                    pass
+        """Run one job (see :func:`autograder.sandbox.harness.main` for its format) in fresh
+        sandboxed children, trying again past a case that crashed or hung, and collect the
+        validated reports."""
+        from .session import run_job
 
-        writer = threading.Thread(target=_write_all, args=(job_w, job), daemon=True)
-        writer.start()
-        results, out.output, out.output_truncated = _drain(
-            res_r, out_r, limits.result_bytes, limits.output_bytes,
-            deadline=time.monotonic() + limits.wall_seconds + 10)
-        writer.join(timeout=1)
-        self.sock.settimeout(limits.wall_seconds + 30)
-        try:
-            status = json.loads(self.sock.recv(HEADER_BYTES) or b"null")
-        except (OSError, ValueError):
-            status = None
-        finally:
-            self.sock.settimeout(None)
-        if not isinstance(status, dict):
-            self._restart()
-            out.zygote_died = True
-        else:
-            out.exit_code = status.get("exit_code")
-            out.signal = status.get("signal")
-            out.timed_out = bool(status.get("timed_out"))
-            out.seconds = float(status.get("seconds", 0.0))
-        out.messages, out.wire_error = _parse_messages(results, limits.result_bytes)
-        return out
+        return run_job(self, job, limits)
 
     def _restart(self) -> None:
+        from . import isolation
+
         try:
             os.killpg(self.proc.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass
         self.proc.wait()
+        if os.geteuid() == 0 and self.level in ("namespaces", "userns"):
+            isolation.kill_uid(isolation.SLOT_UID_BASE + self.slot)  # a sandbox it left behind
         self.sock.close()
         self._start()
 
+    def attempt(self, header: bytes, parts: list[tuple[bytes, list[tuple[str, str]]]],
+                cells: list[int], limits: Limits, deadline: float,
+                device: str = "cpu",
+                call_limits: dict[tuple[str, str], float] | None = None) -> Attempt:
+        """One sandboxed process: send ``header``, then each part once the previous one has
+        reported, and follow the child's messages against what it was asked to do (``cells``:
+        the cells it runs; each part's case keys in order). Kills it on a time limit or a
+        message out of place. ``call_limits``: a case's own call limit, where it has one."""
+        from . import wire
 
-def _write_all(fd: int, data: bytes) -> None:
-    try:
-        view = memoryview(data)
-        while view:
-            n = os.write(fd, view[: 1 << 20])
-            view = view[n:]
-    except OSError:  # the child died or stopped reading: its run reports that
-        pass
-    finally:
-        os.close(fd)
-
-
-def _drain(res_fd: int, out_fd: int, max_result: int, max_output: int,
-           deadline: float) -> tuple[bytes, bytes, bool]:
-    """Read results and output until both pipes close, keeping at most the caps."""
-    results, output = bytearray(), bytearray()
-    truncated = False
-    open_fds = {res_fd, out_fd}
-    try:
-        while open_fds:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                break
-            ready, _, _ = select.select(list(open_fds), [], [], remaining)
-            for fd in ready:
-                chunk = os.read(fd, 1 << 20)
-                if not chunk:
-                    open_fds.discard(fd)
-                elif fd == res_fd:
-                    if len(results) + len(chunk) > max_result:
-                        results += chunk[: max_result - len(results)]
-                        open_fds.discard(fd)  # over the cap: stop reading, the rest is lost
-                    else:
-                        results += chunk
-                elif len(output) < max_output:
-                    output += chunk[: max_output - len(output)]
-                else:
-                    truncated = True
-    finally:
-        os.close(res_fd)
-        os.close(out_fd)
-    return bytes(results), bytes(output), truncated
-
-
-def _parse_messages(data: bytes, max_bytes: int) -> tuple[list[dict[str, Any]], str]:
-    import io
-
-    from . import wire
-
-    stream = io.BytesIO(data)
-    messages: list[dict[str, Any]] = []
-    while stream.tell() < len(data):
+        a = Attempt()
+        self._collect()
+        if self.proc.poll() is not None:
+            self._restart()
+        why = self._wait_ready()
+        if why:
+            a.setup_error = why
+            self._restart()
+            return a
+        job_r, job_w = os.pipe()
+        res_r, res_w = os.pipe()
+        out_r, out_w = os.pipe()
+        grace = limits.grace_seconds
+        wall = max(0.0, deadline - time.monotonic()) + grace
+        request = json.dumps({"limits": limits.to_dict(), "wall": wall,
+                              "device": device}).encode()
         try:
-            message = wire.read_message(stream, max_bytes)
-        except (wire.WireError, ValueError) as e:
-            return messages, str(e)
-        if not isinstance(message, dict) or "kind" not in message:
-            return messages, "a message that is not a report"
-        messages.append(message)
-    return messages, ""
+            socket.send_fds(self.sock, [request], [job_r, res_w, out_w])
+        except OSError:
+            for fd in (job_r, job_w, res_r, res_w, out_r, out_w):
+                os.close(fd)
+            self._restart()
+            a.zygote_died = True
+            return a
+        for fd in (job_r, res_w, out_w):
+            os.close(fd)
+        for fd in (job_w, res_r, out_r):
+            os.set_blocking(fd, False)
+        fcntl.fcntl(job_w, fcntl.F_SETFD, fcntl.FD_CLOEXEC)
+
+        pending = bytearray(header)
+        buf = bytearray()
+        output = bytearray()
+        todo_cells = list(cells)
+        parts = list(parts)
+        expect: list[tuple[str, str]] = []
+        phase = "load"
+        start = time.monotonic()
+        watch = start + limits.load_seconds + grace
+        case_started = 0.0
+        status: dict | None = None
+        status_at = 0.0
+        kill_sent = 0.0
+        open_fds = {res_r, out_r}
+        writing = True
+
+        def violation(why: str) -> None:
+            nonlocal phase
+            if not a.violation:
+                a.violation = why
+            phase = "broken"
+
+        def handle(msg: Any) -> None:
+            nonlocal phase, watch, expect, case_started
+            now = time.monotonic()
+            kind = msg.get("kind") if isinstance(msg, dict) else None
+            key = (msg.get("question"), msg.get("case")) if isinstance(msg, dict) else None
+            if phase == "load":
+                if kind == "cell" and todo_cells and msg.get("cell") == todo_cells[0]:
+                    a.cell = todo_cells.pop(0)
+                elif kind == "loaded" and isinstance(msg.get("cells"), list):
+                    a.loaded, a.cell = msg, None
+                    send_next_part(now)
+                else:
+                    violation(f"unexpected {kind!r} message while loading")
+            elif phase == "cases":
+                if a.in_flight is None:
+                    if kind == "start" and expect and key == expect[0]:
+                        a.in_flight, case_started = key, now
+                        watch = now + (call_limits or {}).get(key, limits.call_seconds) + grace
+                    elif kind == "done" and not expect and not parts:
+                        a.done, phase = True, "done"
+                        watch = now + grace
+                    else:
+                        violation(f"unexpected {kind!r} message between cases")
+                elif kind == "case" and key == a.in_flight:
+                    a.reports[key] = msg
+                    a.seconds[key] = now - case_started
+                    a.in_flight = None
+                    expect.pop(0)
+                    if not expect:
+                        send_next_part(now)
+                    else:
+                        watch = now + grace
+                else:
+                    violation(f"unexpected {kind!r} message during a case")
+            elif phase == "done":
+                violation("a message after 'done'")
+
+        def send_next_part(now: float) -> None:
+            nonlocal phase, watch, expect
+            phase = "cases"
+            watch = now + grace
+            if parts:
+                data, keys = parts.pop(0)
+                pending.extend(data)
+                expect = list(keys)
+
+        try:
+            while True:
+                now = time.monotonic()
+                if status is not None and (not open_fds or now - status_at > 2):
+                    break
+                if a.done and status is None and not kill_sent:
+                    # everything is in: the process is exiting; its status is collected before
+                    # the next job, so that its teardown overlaps the grader's own work. Its
+                    # output was flushed before 'done': take what is in the pipe.
+                    while out_r in open_fds and len(output) < limits.output_bytes:
+                        try:
+                            chunk = os.read(out_r, 1 << 20)
+                        except (BlockingIOError, OSError):
+                            break
+                        if not chunk:
+                            break
+                        output += chunk[: limits.output_bytes - len(output)]
+                    self._pending = True
+                    break
+                if status is None and not kill_sent:
+                    reason = ""
+                    if now >= deadline:
+                        reason = "wall"
+                    elif phase == "broken":
+                        reason = "protocol"
+                    elif now >= watch:
+                        reason = {"load": "load_time", "cases": "call_time",
+                                  "done": "exit_time"}.get(phase, "protocol")
+                    if reason:
+                        a.killed = reason
+                        kill_sent = now
+                        try:
+                            self.sock.send(json.dumps({"kill": reason}).encode())
+                        except OSError:
+                            pass
+                if kill_sent and status is None and now - kill_sent > 20:
+                    a.zygote_died = True  # it did not answer: start a fresh one
+                    self._restart()
+                    break
+                if status is None and self.proc.poll() is not None:
+                    a.zygote_died = True
+                    self._restart()
+                    break
+                rlist = list(open_fds) + ([self.sock] if status is None else [])
+                wlist = [job_w] if pending and writing else []
+                limit_at = min(watch, deadline) if not kill_sent else now + 1
+                timeout = max(0.0, min(limit_at - now, 1.0))
+                if status is not None:
+                    timeout = 0.05
+                ready_r, ready_w, _ = select.select(rlist, wlist, [], timeout)
+                if ready_w:
+                    try:
+                        n = os.write(job_w, pending[: 1 << 20])
+                        del pending[:n]
+                    except BlockingIOError:
+                        pass
+                    except OSError:  # the child closed its end
+                        writing = False
+                        pending.clear()
+                for r in ready_r:
+                    if r is self.sock:
+                        try:
+                            data = self.sock.recv(HEADER_BYTES)
+                            status = json.loads(data) if data else None
+                        except (OSError, ValueError):
+                            status = None
+                        if not isinstance(status, dict):
+                            status = None
+                            a.zygote_died = True
+                            self._restart()
+                            raise _Stop()
+                        status_at = time.monotonic()
+                        continue
+                    try:
+                        chunk = os.read(r, 1 << 20)
+                    except BlockingIOError:
+                        continue
+                    if not chunk:
+                        open_fds.discard(r)
+                        continue
+                    if r == out_r:
+                        if len(output) < limits.output_bytes:
+                            output += chunk[: limits.output_bytes - len(output)]
+                        else:
+                            a.output_truncated = True
+                        continue
+                    a.result_bytes += len(chunk)
+                    if phase == "broken":
+                        continue
+                    if a.result_bytes > limits.result_bytes:
+                        violation(f"more than {limits.result_bytes} bytes of results")
+                        continue
+                    buf += chunk
+                    while phase != "broken":
+                        msg, used, err = _next_message(buf, limits.result_bytes, wire)
+                        if err:
+                            violation(err)
+                            break
+                        if msg is None:
+                            break
+                        del buf[:used]
+                        handle(msg)
+        except _Stop:
+            pass
+        finally:
+            for fd in (job_w, res_r, out_r):
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+        a.output = bytes(output)
+        if status is not None:
+            a.exit_code = status.get("exit_code")
+            a.signal = status.get("signal")
+            a.setup_error = str(status.get("setup_error") or "")
+            if status.get("killed") and not a.killed:
+                a.killed = "wall" if status.get("timed_out") else str(status["killed"])
+        return a
+
+
+class _Stop(Exception):
+    pass
+
+
+def _next_message(buf: bytearray, max_bytes: int, wire) -> tuple[Any, int, str]:
+    """(message, bytes used, '') for the first complete message in ``buf``; (None, 0, '') when
+    it is incomplete; (None, 0, why) when it is malformed."""
+    if len(buf) < 8:
+        return None, 0, ""
+    hlen = int.from_bytes(buf[:8], "big")
+    if hlen > min(max_bytes, 64 << 20):
+        return None, 0, "a message header that is too large"
+    if len(buf) < 16 + hlen:
+        return None, 0, ""
+    blen = int.from_bytes(buf[8 + hlen:16 + hlen], "big")
+    if blen > max_bytes:
+        return None, 0, "a tensor blob that is too large"
+    total = 16 + hlen + blen
+    if len(buf) < total:
+        return None, 0, ""
+    try:
+        msg = wire.loads(bytes(buf[:total]), max_bytes)
+    except Exception as e:  # noqa: BLE001 - wire errors, and anything else a forgery triggers
+        return None, 0, f"a malformed message ({type(e).__name__})"
+    return msg, total, ""
 
 
 if __name__ == "__main__":
-    serve(socket.socket(fileno=int(sys.argv[1])))
+    serve(socket.socket(fileno=int(sys.argv[1])), sys.argv[2] if len(sys.argv) > 2 else "process",
+          int(sys.argv[3]) if len(sys.argv) > 3 else 0)
