@@ -3,19 +3,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
-import pandas as pd
-
-from . import fixtures as fixture_store
-from .assign import BuildReport
-from .assign import build as _build
 from .course import Course
-from .grade.batch import grade_batch
-from .grade.ingest import collect
-from .grade.pipeline import Grader
 from .grade.results import GradingResults
-from .gradebook import assignment_gradebook, write_assignment_gradebook
+
+# torch, pandas and the grading machinery are imported where they are needed: a re-run of
+# ``grade`` in which nothing changed is answered from the results store without torch
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from .assign import BuildReport
 
 
 def resolve_device(device: str = "auto") -> str:
@@ -30,6 +28,8 @@ def resolve_device(device: str = "auto") -> str:
 def build(hw: str, course: Course | None = None, *, otter: bool = True, check: bool = True,
           device: str = "cpu") -> BuildReport:
     """Build one assignment: student notebook, hidden fixtures, self-check."""
+    from .assign import build as _build
+
     course = course or Course.find()
     return _build(course, hw, otter=otter, check=check, device=resolve_device(device))
 
@@ -39,58 +39,89 @@ class GradeRun:
     assignment: str
     out: Path
     results: list[GradingResults]  # this run's submissions, in input order
-    gradebook: pd.DataFrame  # every submission of the assignment in the store
+    gradebook: "pd.DataFrame"  # every submission of the assignment in the store
     fixtures_regenerated: bool
     reused: int = 0  # submissions whose stored result was reused (unchanged since graded)
     store: str = ""
+    seconds: float = 0.0
 
 
 def grade(hw: str, submissions: Sequence[str | Path], out: str | Path,
           course: Course | None = None, *, workers: int | None = None, device: str = "auto",
           isolation: str = "auto", store: str | None = None, executor: str = "local",
-          scheduler: str | None = None,
+          scheduler: str | None = None, regrade: bool = False,
+          gpu_memory_fraction: float | None = None,
+          on_start: Callable[[int, int], None] | None = None,
           on_result: Callable[[GradingResults, bool], None] | None = None) -> GradeRun:
     """Grade submissions (notebooks, folders or zips) of assignment ``hw`` into ``out``:
     ``out/results/<submission>.json``, the results store (``store``: an SQLAlchemy URL, default
     ``sqlite:///out/results.sqlite``) and ``out/gradebook.csv`` (every submission of ``hw`` in
-    the store, latest result each). Unchanged submissions are not graded again.
+    the store, the result each was last graded or confirmed with).
+
+    Incremental: a submission whose bytes were graded before against the same fixtures by the
+    same grader is not graded again (``regrade=True``: everything is); each new result is
+    committed as it finishes, so an interrupted run loses nothing and the next one resumes.
     ``isolation``: auto (the strongest level this host allows), namespaces, userns, landlock or
     process (see docs/ISOLATION.md); each result records the level it was graded under.
-    ``executor``: ``local`` (a pool of warm workers on this machine) or ``dask`` (the workers of
-    the Dask cluster at ``scheduler``)."""
+    ``executor``: ``local`` (``workers`` warm workers on this machine, default one per core) or
+    ``dask`` (the workers of the Dask cluster at ``scheduler``; without one, a local cluster of
+    ``workers`` processes). ``device``: auto, cpu or cuda; on a GPU each sandbox may use
+    ``gpu_memory_fraction`` of its memory (default 0.9 / the sandboxes sharing it).
+    ``on_start(to_grade, reused)`` is called once the run knows what it has to do,
+    ``on_result(result, reused)`` after each submission."""
+    import time
+
+    from .grade.batch import grade_batch
+    from .grade.incremental import inputs_digest, plan
+    from .grade.ingest import collect
+    from .grade.version import GRADER_VERSION
     from .store import ResultStore, default_url
 
+    start = time.perf_counter()
     course = course or Course.find()
     config = course.config(hw)
-    fixtures, regenerated = fixture_store.ensure(course, config)
-    grader = Grader.for_assignment(config, fixtures, device=resolve_device(device))
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     results_store = ResultStore(store or default_url(out))
-    reused = [0]
-
-    def count(result: GradingResults, was_reused: bool) -> None:
-        reused[0] += was_reused
-        if on_result:
-            on_result(result, was_reused)
-
+    regenerated, zygotes = False, []
     try:
         subs = collect(list(submissions))
-        if executor == "dask":
-            from .grade.dask_executor import grade_on_dask
+        # the fast path: fixtures unchanged since a run that used this store (no torch needed)
+        digest = inputs_digest(course, hw)
+        known = None if regrade else results_store.fingerprint_for(digest)
+        todo = plan(results_store, hw, subs, known, GRADER_VERSION) if known else None
+        grader = None
+        if todo is None or todo.todo:
+            if executor == "local":  # their start-up overlaps loading torch and the fixtures
+                from .grade.batch import default_workers, prestart
 
-            results = grade_on_dask(grader, subs, out, scheduler, level=isolation,
-                                    on_result=count, store=results_store)
-        else:
-            assert executor == "local", f"unknown executor {executor!r}"
-            results = grade_batch(grader, subs, out, workers=workers, level=isolation,
-                                  on_result=count, store=results_store)
+                zygotes = prestart(isolation, min(workers or default_workers(),
+                                                  len(todo.todo if todo else subs)))
+            from . import fixtures as fixture_store
+            from .grade.pipeline import Grader
+
+            fixtures, regenerated = fixture_store.ensure(course, config)
+            results_store.remember_fingerprint(digest, hw, fixtures.fingerprint)
+            grader = Grader.for_assignment(config, fixtures, device=resolve_device(device))
+            if todo is None or known != fixtures.fingerprint:
+                todo = plan(results_store, hw, subs, fixtures.fingerprint, GRADER_VERSION,
+                            regrade)
+        results = grade_batch(grader, subs, out, workers=workers, level=isolation,
+                              on_result=on_result, store=results_store, on_start=on_start,
+                              executor=executor, scheduler=scheduler,
+                              gpu_memory_fraction=gpu_memory_fraction, plan=todo,
+                              zygotes=zygotes)
+        zygotes = []  # grade_batch closed them
         everything = results_store.latest(hw)
     finally:
+        for z in zygotes:
+            z.close()
         results_store.close()
+    from .gradebook import assignment_gradebook, write_assignment_gradebook
+
     write_assignment_gradebook(everything, out)
-    return GradeRun(hw, out, results, assignment_gradebook(everything), regenerated, reused[0],
-                    results_store.url)
+    return GradeRun(hw, out, results, assignment_gradebook(everything), regenerated,
+                    len(todo.reused), results_store.url, time.perf_counter() - start)
 
 
 @dataclass

@@ -71,13 +71,22 @@ def grade(hw: str = typer.Argument(..., help="Assignment, e.g. hw1."),
               "allows) | namespaces | userns | landlock | process. See docs/ISOLATION.md."),
           store: Optional[str] = typer.Option(
               None, help="Results store, an SQLAlchemy URL (default: sqlite:///OUT/results.sqlite)."),
-          executor: str = typer.Option("local", help="local | dask"),
+          executor: str = typer.Option("local", help="local (warm workers in this process) | "
+                                       "dask (a Dask cluster; without --scheduler, a local "
+                                       "cluster of --workers processes)"),
           scheduler: Optional[str] = typer.Option(None, help="Dask scheduler address (with "
                                                   "--executor dask), e.g. tcp://host:8786."),
+          regrade: bool = typer.Option(False, "--regrade", help="Grade everything again, "
+                                       "even submissions the store has results for."),
+          gpu_memory_fraction: Optional[float] = typer.Option(
+              None, help="With --device cuda: the share of the GPU's memory each sandbox may "
+              "use (default 0.9 / the sandboxes sharing it)."),
           quiet: bool = typer.Option(False, "--quiet", "-q", help="No table, no progress bar.")):
     """Grade SUBMISSIONS of HW into OUT/results/*.json, the results store and OUT/gradebook.csv.
-    Submissions graded before (same bytes, fixtures and grader) are not graded again."""
+    Submissions graded before (same bytes, fixtures and grader) are not graded again; an
+    interrupted run keeps every finished result, and running it again resumes."""
     import time
+    from collections import Counter
 
     from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
                                TimeElapsedColumn, TimeRemainingColumn)
@@ -85,36 +94,54 @@ def grade(hw: str = typer.Argument(..., help="Assignment, e.g. hw1."),
     from .sandbox.isolation import IsolationError
 
     c = _course(course)
-    failures = [0]
     progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                        TextColumn("{task.fields[rate]:.1f}/s"), TimeElapsedColumn(), TextColumn("ETA"),
-                        TimeRemainingColumn(), TextColumn("failures: {task.fields[failures]}"),
+                        TextColumn("{task.fields[rate]:.2f}/s"), TimeElapsedColumn(),
+                        TextColumn("ETA"), TimeRemainingColumn(),
+                        TextColumn("failures: {task.fields[failures]}"),
                         console=console, disable=quiet, transient=False)
     task = progress.add_task(f"grading {hw}", total=None, rate=0.0, failures=0)
-    start = time.perf_counter()
+    counts = {"graded": 0, "reused": 0, "failures": 0}
+    started = [time.perf_counter()]
 
-    def advance(result, reused):
-        failures[0] += result.status != "graded"
-        done = progress.tasks[task].completed + 1
-        progress.update(task, advance=1, failures=failures[0],
-                        rate=done / max(time.perf_counter() - start, 1e-9))
+    def begin(to_grade: int, reused: int) -> None:
+        started[0] = time.perf_counter()
+        label = f"grading {hw}" + (f" ({reused} unchanged)" if reused else "")
+        progress.update(task, total=to_grade, description=label)
 
+    def advance(result, reused: bool) -> None:
+        if reused:
+            counts["reused"] += 1
+            return
+        counts["graded"] += 1
+        counts["failures"] += result.status != "graded"
+        progress.update(task, advance=1, failures=counts["failures"],
+                        rate=counts["graded"] / max(time.perf_counter() - started[0], 1e-9))
+
+    t0 = time.perf_counter()
     try:
         with progress:
             run = api.grade(hw, submissions, out, c, workers=workers, device=device,
                             isolation=isolation, store=store, executor=executor,
-                            scheduler=scheduler, on_result=advance)
-    except (CourseError, IsolationError) as e:
+                            scheduler=scheduler, regrade=regrade,
+                            gpu_memory_fraction=gpu_memory_fraction, on_start=begin,
+                            on_result=advance)
+    except (CourseError, IsolationError, ValueError) as e:
         console.print(f"[red]{e}[/red]")
         raise typer.Exit(2)
+    except KeyboardInterrupt:
+        console.print(f"[yellow]interrupted: {counts['graded']} submissions graded in this "
+                      f"run are kept in the store; run the same command again to resume[/yellow]")
+        raise typer.Exit(130)
     if not quiet:
         print_gradebook(run)
-    seconds = time.perf_counter() - start
-    statuses = {s: int(n) for s, n in
-                __import__("collections").Counter(r.status for r in run.results).items()}
-    console.print(f"{len(run.results)} submissions in {seconds:.1f} s: "
-                  f"{len(run.results) - run.reused} graded, {run.reused} unchanged (reused); "
-                  f"status {statuses}; store {run.store}")
+    seconds = time.perf_counter() - t0
+    graded = len(run.results) - run.reused
+    statuses = dict(sorted(Counter(r.status for r in run.results).items()))
+    rate = f" ({graded / max(seconds, 1e-9):.2f}/s)" if graded else ""
+    console.print(f"{len(run.results)} submissions in {seconds:.1f} s: {graded} graded{rate}, "
+                  f"{run.reused} unchanged (reused); status {statuses}; "
+                  f"failures {sum(n for s, n in statuses.items() if s != 'graded')}; "
+                  f"store {run.store}")
 
 
 @app.command()

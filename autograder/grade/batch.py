@@ -1,40 +1,79 @@
-"""Grading many submissions: a pool of warm zygotes, results written as each one finishes.
+"""Grading many submissions: incremental, resumable, on warm workers here or on a Dask cluster.
 
-Each worker thread owns one zygote (one warm process), so ``workers`` submissions run at once.
-A result is written to ``OUT/results/<name>.json`` (atomically) and committed to the results
-store the moment it is ready, so a run that is killed halfway keeps everything already graded,
-and a re-run grades only what is new or changed.
+1. :func:`autograder.grade.incremental.plan` answers every submission whose bytes were already
+   graded against the same fixtures by the same grader from the results store.
+2. The rest run on an executor:
+
+   * ``local``: ``workers`` threads in this process, each owning one zygote (a warm process
+     that forks one sandboxed child per submission), so ``workers`` submissions run at once;
+   * ``dask``: the workers of a Dask cluster (:mod:`autograder.grade.dask_executor`), each
+     worker process with its own warm zygotes; without a scheduler address, a local cluster of
+     ``workers`` processes (no shared GIL in the grader: for hosts with many cores).
+
+3. Each result is committed to the store and written to ``OUT/results/<name>.json``
+   (atomically) the moment it is ready, so a run that is killed halfway keeps everything already
+   graded, and a re-run grades only what is new or changed.
+
+On a GPU (``grader.device`` ``cuda``) several workers share the device: each sandboxed child
+caps its share of the GPU memory (``0.9 / workers`` by default), so one submission that runs out
+of memory fails alone.
 """
 from __future__ import annotations
 
 import json
 import os
 import queue
+import tempfile
 import threading
+from dataclasses import fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable
 
-from .. import __version__
-from ..sandbox.zygote import Zygote
+from .incremental import Plan, plan as make_plan
 from .ingest import Submission
-from .pipeline import Grader
 from .results import GradingResults
+from .version import GRADER_VERSION
 
 if TYPE_CHECKING:
     from ..store import ResultStore
+    from .pipeline import Grader
+
+OnResult = Callable[[GradingResults, bool], None]
+OnStart = Callable[[int, int], None]  # (submissions to grade, submissions reused)
+GPU_SHARE = 0.9  # of a shared GPU's memory, split between the sandboxes running at once
 
 
 def default_workers() -> int:
     return max(1, len(os.sched_getaffinity(0)))
 
 
+def gpu_fraction(device: str, sharing: int, fraction: float | None = None) -> float:
+    """Each sandboxed child's cap on a GPU's memory when ``sharing`` of them run on it at once
+    (0: no cap); ``fraction`` overrides."""
+    if not device.startswith("cuda"):
+        return 0.0
+    if fraction is not None:
+        return max(0.0, min(1.0, fraction))
+    return GPU_SHARE / sharing if sharing > 1 else 0.0
+
+
 def write_result(out: Path, result: GradingResults, log: str) -> Path:
+    """``OUT/results/<name>.json`` (Gradescope schema), replaced atomically: readers and a second
+    grader writing the same file never see half of one."""
     results_dir = out / "results"
     results_dir.mkdir(parents=True, exist_ok=True)
     path = results_dir / f"{result.submission}.json"
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(result.to_gradescope(), indent=1))
-    tmp.replace(path)
+    fd, tmp = tempfile.mkstemp(dir=results_dir, prefix=f".{result.submission}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as f:
+            json.dump(result.to_gradescope(), f, indent=1)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
     if log:
         logs = out / "logs"
         logs.mkdir(exist_ok=True)
@@ -42,75 +81,165 @@ def write_result(out: Path, result: GradingResults, log: str) -> Path:
     return path
 
 
-def grade_batch(grader: Grader, submissions: Iterable[Submission], out: Path | None,
-                workers: int | None = None, level: str = "auto",
-                on_result: Callable[[GradingResults, bool], None] | None = None,
-                store: "ResultStore | None" = None) -> list[GradingResults]:
-    """Grade every submission; results come back in input order. ``level``: the isolation
-    level (:mod:`autograder.sandbox.isolation`), ``auto`` for the strongest this host allows.
+def sync_result(out: Path, result: GradingResults) -> None:
+    """Make ``OUT/results/<name>.json`` hold ``result`` (a reused one): rewritten only when it
+    is missing or says something else (e.g. the student went back to an earlier version)."""
+    path = out / "results" / f"{result.submission}.json"
+    meta = {f.name: getattr(result, f.name) for f in fields(result) if f.name != "questions"}
+    try:  # same bytes, fixtures and grader (all in extra_data): the same tests
+        if json.loads(path.read_bytes()).get("extra_data") == meta:
+            return
+    except (OSError, ValueError, AttributeError):
+        pass
+    write_result(out, result, "")
 
-    With a ``store``, a submission whose bytes were already graded against the same fixtures by
-    the same grader is not run again (its stored result is reused), and every new result is
-    committed to the store as soon as it is ready. ``on_result(result, reused)`` is called for
-    every submission, reused or not.
-    """
+
+class Sink:
+    """Where finished results go, from any thread: the store (one transaction each), the
+    results folder, the caller's callback."""
+
+    def __init__(self, out: Path | None, store: "ResultStore | None",
+                 on_result: OnResult | None) -> None:
+        self.out, self.store, self.on_result = out, store, on_result
+        self.lock = threading.Lock()
+
+    def reused(self, result: GradingResults) -> None:
+        if self.out is not None:
+            sync_result(self.out, result)
+        if self.on_result:
+            with self.lock:
+                self.on_result(result, True)
+
+    def graded(self, result: GradingResults, log: str) -> None:
+        if self.store is not None:
+            self.store.put(result)
+        if self.out is not None:
+            write_result(self.out, result, log)
+        if self.on_result:
+            with self.lock:
+                self.on_result(result, False)
+
+
+def prestart(level: str, n: int) -> list:
+    """Start ``n`` zygotes now (each imports torch in its own process, ~2-3 s): a caller that
+    has other start-up work to do (importing torch, loading fixtures) overlaps the two, then
+    hands them to :func:`grade_batch` (``zygotes=``)."""
     from ..sandbox.isolation import resolve
-    from ..store import result_key
+    from ..sandbox.zygote import Zygote
+
+    level = resolve(level)
+    return [Zygote(level=level) for _ in range(max(0, n))]
+
+
+def grade_batch(grader: "Grader | None", submissions: Iterable[Submission], out: Path | None,
+                workers: int | None = None, level: str = "auto",
+                on_result: OnResult | None = None, store: "ResultStore | None" = None, *,
+                regrade: bool = False, on_start: OnStart | None = None,
+                executor: str = "local", scheduler: str | None = None, client=None,
+                gpu_memory_fraction: float | None = None,
+                plan: Plan | None = None, zygotes: list | None = None) -> list[GradingResults]:
+    """Grade every submission; results come back in input order. ``level``: the isolation
+    level (:mod:`autograder.sandbox.isolation`), ``auto`` for the strongest the host allows.
+
+    With a ``store``, a submission whose bytes were already graded against the same fixtures
+    by the same grader is not run again (its stored result is reused; ``regrade`` runs
+    everything), and every new result is committed to the store as soon as it is ready.
+    ``on_start(to_grade, reused)`` is called once before anything runs, ``on_result(result,
+    reused)`` for every submission. ``plan`` (see :mod:`autograder.grade.incremental`) may be
+    given when the caller made it already; ``grader`` may then be None if nothing is left to run.
+    ``zygotes`` (from :func:`prestart`, local executor) are used first, and closed at the end.
+    """
+    spare = list(zygotes or [])
+    try:
+        return _grade_batch(grader, submissions, out, workers, level, on_result, store, regrade,
+                            on_start, executor, scheduler, client, gpu_memory_fraction, plan,
+                            spare)
+    finally:
+        for z in spare:  # those no worker took
+            z.close()
+
+
+def _grade_batch(grader, submissions, out, workers, level, on_result, store, regrade, on_start,
+                 executor, scheduler, client, gpu_memory_fraction, plan, spare):
+    subs = list(submissions)
+    if plan is None:
+        assert grader is not None
+        plan = make_plan(store, grader.config.name, subs, grader.fixtures.fingerprint,
+                         GRADER_VERSION, regrade)
+    results: list[GradingResults | None] = [None] * len(subs)
+    sink = Sink(out, store, on_result)
+    if on_start:
+        on_start(len(plan.todo), len(plan.reused))
+    for index, result in sorted(plan.reused.items()):
+        results[index] = result
+        sink.reused(result)
+    if plan.todo:
+        assert grader is not None, "submissions to grade but no grader"
+
+        def done(index: int, result: GradingResults, log: str) -> None:
+            results[index] = result
+            sink.graded(result, log)
+
+        if executor == "local":
+            _grade_local(grader, plan.todo, done, workers, level, gpu_memory_fraction, spare)
+        elif executor == "dask":
+            from .dask_executor import grade_on_dask
+
+            grade_on_dask(grader, plan.todo, done, scheduler=scheduler, level=level,
+                          client=client, workers=workers,
+                          gpu_memory_fraction=gpu_memory_fraction)
+        else:
+            raise ValueError(f"unknown executor {executor!r} (local or dask)")
+    return [r for r in results if r is not None]
+
+
+def _grade_local(grader: "Grader", todo: list[tuple[int, Submission]],
+                 done: Callable[[int, GradingResults, str], None], workers: int | None,
+                 level: str, gpu_memory_fraction: float | None, spare: list) -> None:
+    from ..sandbox.isolation import resolve
+    from ..sandbox.zygote import Zygote
 
     level = resolve(level)  # once, before any worker starts: a level that cannot work fails here
-    subs = list(submissions)
-    results: list[GradingResults | None] = [None] * len(subs)
+    workers = max(1, min(workers or default_workers(), len(todo)))
     lock = threading.Lock()
-    todo: queue.Queue[tuple[int, Submission]] = queue.Queue()
-    keys = [result_key(sub.sha256, grader.fixtures.fingerprint, __version__, sub.name)
-            for sub in subs]
-    stored = store.get_many(keys) if store else {}
-    for index, (sub, key) in enumerate(zip(subs, keys)):
-        cached = stored.get(key)
-        if cached is None:
-            todo.put((index, sub))
-            continue
-        # the outcome depends on the bytes only; where they came from is this run's
-        cached.source, cached.student_id = sub.source, sub.student_id
-        cached.submitted_at = sub.submitted_at or cached.submitted_at
-        results[index] = cached
-        if out is not None and not (out / "results" / f"{sub.name}.json").is_file():
-            write_result(out, cached, "")
-        if on_result:
-            on_result(cached, True)
-    workers = max(1, min(workers or default_workers(), todo.qsize() or 1))
+
+    def take():
+        with lock:
+            for i, z in enumerate(spare):
+                if z.level == level:
+                    return spare.pop(i)
+        return Zygote(level=level)
+
+    grader = replace(grader, cuda_memory_fraction=gpu_fraction(grader.device, workers,
+                                                               gpu_memory_fraction))
+    jobs: queue.Queue[tuple[int, Submission]] = queue.Queue()
+    for item in todo:
+        jobs.put(item)
     errors: list[BaseException] = []
 
     def work() -> None:
-        zygote = None  # started on the first job: a fully cached run starts no process
+        zygote = None  # started on the first job
         try:
-            while True:
+            while not errors:
                 try:
-                    index, sub = todo.get_nowait()
+                    index, sub = jobs.get_nowait()
                 except queue.Empty:
                     return
                 if zygote is None:
-                    zygote = Zygote(level=level)
+                    zygote = take()
                 result, log = grader.grade(sub, zygote)
-                if store is not None:
-                    store.put(result)
-                if out is not None:
-                    write_result(out, result, log)
-                with lock:
-                    results[index] = result
-                    if on_result:
-                        on_result(result, False)
+                done(index, result, log)
         except BaseException as e:  # a bug in the grader itself: surface it, don't hang
             errors.append(e)
         finally:
             if zygote is not None:
                 zygote.close()
 
-    threads = [threading.Thread(target=work, daemon=True) for _ in range(workers)]
+    threads = [threading.Thread(target=work, name=f"grader-{i}", daemon=True)
+               for i in range(workers)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     if errors:
         raise errors[0]
-    return [r for r in results if r is not None]

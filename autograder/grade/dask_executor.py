@@ -1,103 +1,144 @@
 """Grading on a Dask cluster: the same pipeline, with the sandbox running on the workers.
 
-Each Dask worker process keeps one warm zygote per isolation level (started on its first job),
-so a cluster of N worker processes grades N submissions at a time, each isolated exactly as on
-one machine. The grader (assignment config and fixtures) is shipped to every worker once; only
-submissions travel per task, and results come back as plain dicts. Results are written and
-stored here, on the machine that runs ``grade``, exactly as local grading writes them.
+Each Dask worker process keeps warm zygotes (one per worker thread that grades at once, started
+on first use), so a cluster grades as many submissions at a time as it has worker threads, each
+isolated exactly as on one machine (the isolation level is resolved on the worker: ``auto`` is
+the strongest *that* host allows, and each result records it). The grader (assignment config and
+fixtures) is shipped to every worker once; only submissions travel per task, and results come
+back as plain dicts. They are stored and written here, on the machine that runs ``grade``,
+exactly as local grading does it, the moment each one arrives.
+
+Without a scheduler address, a :class:`distributed.LocalCluster` of ``workers`` processes (one
+thread each) is started for the run: grading spread over processes instead of threads, for a
+host with many cores.
 
 On a Slurm cluster, start the workers with dask-jobqueue, e.g.::
 
     from dask_jobqueue import SLURMCluster
-    cluster = SLURMCluster(cores=4, processes=4, memory="16GB", walltime="02:00:00")
+    cluster = SLURMCluster(cores=4, processes=4, memory="16GB", walltime="02:00:00",
+                           job_extra_directives=["--gres=gpu:1"])    # for --device cuda
     cluster.scale(jobs=10)
     print(cluster.scheduler_address)   # → autograder grade … --executor dask --scheduler ADDR
 
-Workers need this package and torch installed, and ``--nthreads 1`` per worker process (the
-zygote runs one submission at a time).
+Workers need this package and torch installed (the same versions: the fixtures fingerprint and
+the grader version are checked against the results store on the client). On GPU hosts, every
+sandbox on a host gets ``0.9 / (worker threads on that host)`` of the GPU's memory.
 """
 from __future__ import annotations
 
 import atexit
 import threading
-from pathlib import Path
+import uuid
+from collections import Counter
+from dataclasses import replace
 from typing import TYPE_CHECKING, Callable
 
-from .. import __version__
-from .batch import write_result
 from .ingest import Submission
-from .pipeline import Grader
 from .results import GradingResults
 
 if TYPE_CHECKING:
-    from ..store import ResultStore
+    from .pipeline import Grader
 
-_ZYGOTES: dict[str, object] = {}
+_IDLE: dict[str, list] = {}  # this worker process's idle zygotes, by requested level
+_ALL: list = []
 _LOCK = threading.Lock()
 
 
-def _worker_zygote(level: str):
-    """This worker process's warm zygote (one per level), started on first use."""
+def _checkout(level: str):
     from ..sandbox.zygote import Zygote
 
     with _LOCK:
-        if level not in _ZYGOTES:
-            _ZYGOTES[level] = Zygote(level=level)
-            atexit.register(_ZYGOTES[level].close)
-        return _ZYGOTES[level]
+        idle = _IDLE.setdefault(level, [])
+        if idle:
+            return idle.pop()
+    zygote = Zygote(level=level)  # resolves ``auto`` on this host
+    with _LOCK:
+        if not _ALL:
+            atexit.register(_close_all)
+        _ALL.append(zygote)
+    return zygote
 
 
-def grade_remote(grader: Grader, sub: Submission, level: str) -> tuple[dict, str]:
-    """Runs on a Dask worker: grade one submission in this worker's sandbox."""
-    result, log = grader.grade(sub, _worker_zygote(level))
+def _checkin(level: str, zygote) -> None:
+    with _LOCK:
+        _IDLE.setdefault(level, []).append(zygote)
+
+
+def _close_all() -> None:
+    """Zygotes also end by themselves when their worker process dies (their socket closes)."""
+    with _LOCK:
+        zygotes, _ALL[:] = list(_ALL), []
+        _IDLE.clear()
+    for z in zygotes:
+        try:
+            z.close()
+        except Exception:  # noqa: BLE001
+            pass
+
+
+def grade_remote(grader: "Grader", sub: Submission, level: str,
+                 gpu_fractions: dict[str, float]) -> tuple[dict, str]:
+    """Runs on a Dask worker: grade one submission in one of this worker's sandboxes."""
+    if gpu_fractions:
+        from distributed import get_worker
+        from distributed.comm import get_address_host
+
+        host = get_address_host(get_worker().address)
+        grader = replace(grader, cuda_memory_fraction=gpu_fractions.get(host, 0.0))
+    zygote = _checkout(level)
+    try:
+        result, log = grader.grade(sub, zygote)
+    finally:
+        _checkin(level, zygote)
     return result.to_dict(), log
 
 
-def grade_on_dask(grader: Grader, submissions: list[Submission], out: Path | None,
-                  scheduler: str | None, level: str = "auto",
-                  on_result: Callable[[GradingResults, bool], None] | None = None,
-                  store: "ResultStore | None" = None, client=None) -> list[GradingResults]:
-    """Grade ``submissions`` on the cluster at ``scheduler`` (or with ``client``)."""
-    from distributed import Client, as_completed
+def _gpu_fractions(client, device: str, override: float | None) -> dict[str, float]:
+    """Per host, the GPU memory share of each sandbox: the worker threads of a host share it."""
+    from .batch import gpu_fraction
 
-    from ..sandbox.isolation import resolve
-    from ..store import result_key
+    if not device.startswith("cuda"):
+        return {}
+    per_host: Counter[str] = Counter()
+    for info in client.scheduler_info()["workers"].values():
+        per_host[info["host"]] += int(info.get("nthreads", 1))
+    return {host: gpu_fraction(device, n, override) for host, n in per_host.items()}
 
-    level = resolve(level)
+
+def grade_on_dask(grader: "Grader", todo: list[tuple[int, Submission]],
+                  done: Callable[[int, GradingResults, str], None], *,
+                  scheduler: str | None = None, level: str = "auto", client=None,
+                  workers: int | None = None, gpu_memory_fraction: float | None = None) -> None:
+    """Grade ``todo`` on the cluster at ``scheduler`` (or with ``client``, or on a local cluster
+    of ``workers`` processes); ``done(index, result, log)`` as each one finishes."""
+    from distributed import Client, LocalCluster, as_completed
+
+    from .batch import default_workers
+
+    cluster = None
     own_client = client is None
     if own_client:
-        if not scheduler:
-            raise ValueError("--executor dask needs --scheduler ADDRESS")
-        client = Client(scheduler)
+        if scheduler:
+            client = Client(scheduler)
+        else:
+            n = max(1, min(workers or default_workers(), len(todo)))
+            cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+                                   dashboard_address=None)
+            client = Client(cluster)
     try:
-        results: list[GradingResults | None] = [None] * len(submissions)
+        fractions = _gpu_fractions(client, grader.device, gpu_memory_fraction)
+        remote_grader = client.scatter(grader, broadcast=True)  # the fixtures travel once
+        run = uuid.uuid4().hex[:8]
         pending = {}
-        remote_grader = None
-        for index, sub in enumerate(submissions):
-            cached = store.get(result_key(sub.sha256, grader.fixtures.fingerprint, __version__,
-                                          sub.name)) if store else None
-            if cached is not None:
-                cached.source, cached.student_id = sub.source, sub.student_id
-                results[index] = cached
-                if on_result:
-                    on_result(cached, True)
-                continue
-            if remote_grader is None:  # the fixtures go to every worker once
-                remote_grader = client.scatter(grader, broadcast=True)
-            future = client.submit(grade_remote, remote_grader, sub, level, pure=False)
-            pending[future] = (index, sub)
+        for index, sub in todo:
+            future = client.submit(grade_remote, remote_grader, sub, level, fractions,
+                                   pure=False, key=f"grade-{run}-{index}")
+            pending[future] = index
         for future in as_completed(list(pending)):
-            index, sub = pending[future]
             data, log = future.result()
-            result = GradingResults.from_dict(data)
-            if store is not None:
-                store.put(result)
-            if out is not None:
-                write_result(out, result, log)
-            results[index] = result
-            if on_result:
-                on_result(result, False)
-        return [r for r in results if r is not None]
+            done(pending.pop(future), GradingResults.from_dict(data), log)
     finally:
         if own_client:
             client.close()
+        if cluster is not None:
+            cluster.close()

@@ -7,8 +7,10 @@ parameters (a fresh ``rng`` state) until the question passes :func:`check`.
 """
 from __future__ import annotations
 
+import contextlib
 import math
 import random
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable
 
@@ -29,8 +31,9 @@ class Question:
     options: list[str] = field(default_factory=list)  # mc / ma
     params: dict = field(default_factory=dict)  # drawn parameters (for independent re-checks)
     gen: str = ""  # generator name, filled in by draw()
-    unit: str = ""
+    unit: str = ""  # syllabus unit, U1..U5
     topic: str = ""
+    row: str = ""  # syllabus row, e.g. U3.6
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -39,25 +42,37 @@ class Question:
 @dataclass(frozen=True)
 class Generator:
     name: str
-    unit: str
+    row: str  # the syllabus row it examines, e.g. "U3.6" (SYLLABUS.md)
     topic: str
     fn: Callable[[random.Random], Question]
 
+    @property
+    def unit(self) -> str:
+        return self.row.split(".")[0]
+
 
 REGISTRY: dict[str, Generator] = {}
+_ROW = re.compile(r"U[1-9]\.\d+")
 
 
-def generator(unit: str, topic: str):
-    """Register ``fn`` as a question generator of ``unit`` (U1..U5)."""
+def generator(row: str, topic: str):
+    """Register ``fn`` as a question generator for syllabus row ``row`` (e.g. "U4.2"); its unit
+    is the row's prefix (U4)."""
+    assert _ROW.fullmatch(row), f"a syllabus row like U4.2, not {row!r}"
+
     def deco(fn):
-        REGISTRY[fn.__name__] = Generator(fn.__name__, unit, topic, fn)
+        assert fn.__name__ not in REGISTRY, f"generator {fn.__name__} registered twice"
+        REGISTRY[fn.__name__] = Generator(fn.__name__, row, topic, fn)
         return fn
     return deco
 
 
 def generators(unit: str | None = None) -> list[Generator]:
+    """Every generator (in definition order), or those of one unit ("U3") or row ("U3.6")."""
     from . import bank  # noqa: F401  (registers the generators)
-    return [g for g in REGISTRY.values() if unit is None or g.unit == unit]
+    if unit is None:
+        return list(REGISTRY.values())
+    return [g for g in REGISTRY.values() if unit in (g.unit, g.row)]
 
 
 # ---------------------------------------------------------------- formatting helpers
@@ -72,8 +87,9 @@ def fmt(x: float, digits: int = 4) -> str:
 
 def tol_for(answer: float, integer: bool = False) -> float:
     """Absolute tolerance: 0.5 for integer answers (so 13 is right, 12 and 14 wrong), otherwise
-    1% of the answer, at least 0.002."""
-    return 0.5 if integer else max(0.01 * abs(answer), 0.002)
+    1% of the answer (PrairieLearn's default rtol), at least 1e-6 (answers are shown to six
+    significant digits and are computed from exact inputs, so 1% holds for small answers too)."""
+    return 0.5 if integer else max(0.01 * abs(answer), 1e-6)
 
 
 def numeric(text: str, value: float, *, integer: bool = False, tol: float | None = None,
@@ -135,23 +151,42 @@ def shape_str(shape) -> str:
 MAX_ABS = 1e9
 
 
+_NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
+_NOT_A_NUMBER = re.compile(r"\b(?:nan|inf|infinity)\b", re.IGNORECASE)
+
+
+def _sane_numbers(s: str, what: str) -> None:
+    if _NOT_A_NUMBER.search(s):
+        raise Redraw(f"{what} shows nan/inf: {s!r}")
+    if any(abs(float(x)) > MAX_ABS for x in _NUMBER.findall(s)):
+        raise Redraw(f"{what} has a number out of range: {s!r}")
+
+
 def check(q: Question) -> None:
-    """Raise :class:`Redraw` unless ``q`` is well-posed."""
+    """Raise :class:`Redraw` unless ``q`` is well-posed: a known type, sane numbers everywhere
+    (finite, |x| <= 1e9), a positive tolerance that cannot swallow a different answer, options
+    that are distinct (and, when numeric, at least 1% apart), exactly one correct MC option, MA
+    with at least one right and one wrong option."""
     if q.qtype not in TYPES:
         raise Redraw(f"unknown type {q.qtype}")
     if not q.text.strip():
         raise Redraw("empty text")
+    _sane_numbers(q.text, "text")
     if q.qtype == "numeric":
         a = q.answer
         if not isinstance(a, float) or not math.isfinite(a) or abs(a) > MAX_ABS:
             raise Redraw(f"numeric answer {a!r} not finite or out of range")
         if not (math.isfinite(q.tolerance) and 0 < q.tolerance <= max(0.5, 0.05 * abs(a))):
             raise Redraw("bad tolerance")
+        if a != 0 and q.tolerance >= abs(a):
+            raise Redraw(f"tolerance {q.tolerance:g} would accept 0 for {a:g}")
     if q.qtype in ("mc", "ma", "tf"):
         if len(q.options) < 2 or len(set(q.options)) != len(q.options):
             raise Redraw("duplicate or too few options")
-        if any(o.strip() in ("", "nan", "inf", "-inf") or "nan" in o for o in q.options):
-            raise Redraw("option not a sane value")
+        for o in q.options:
+            if not o.strip():
+                raise Redraw("empty option")
+            _sane_numbers(o, "option")
     if q.qtype == "mc":
         _separated(q.options)
         if not (isinstance(q.answer, str) and q.answer in LETTERS[:len(q.options)]):
@@ -161,22 +196,43 @@ def check(q: Question) -> None:
     if q.qtype == "ma":
         if not (0 < len(q.answer) < len(q.options)) or len(set(q.answer)) != len(q.answer):
             raise Redraw("ma needs some right and some wrong options")
+        if not set(q.answer) <= set(LETTERS[:len(q.options)]):
+            raise Redraw("ma answer letter without an option")
     if q.qtype == "tf" and q.answer not in ("True", "False"):
         raise Redraw("tf answer")
-    if q.qtype == "short" and not (isinstance(q.answer, str) and q.answer):
-        raise Redraw("short answer empty")
+    if q.qtype == "short":
+        if not (isinstance(q.answer, str) and q.answer.strip()):
+            raise Redraw("short answer empty")
+        _sane_numbers(q.answer, "answer")
+
+
+@contextlib.contextmanager
+def single_threaded():
+    """Tiny tensors only: intra-op threads buy nothing and, on a busy machine, cost milliseconds
+    per op in spin-waits. Restores the caller's setting."""
+    import torch
+
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(n)
 
 
 def draw(name: str, rng: random.Random, max_tries: int = 100) -> Question:
-    """A well-posed question from generator ``name``; redraws parameters when a check fails."""
-    gen = generators() and REGISTRY[name]
+    """A well-posed question from generator ``name``; redraws parameters (the same ``rng``
+    moves on, so the result is still a function of the seed) until :func:`check` passes."""
+    generators()  # the bank is registered
+    gen = REGISTRY[name]
     last = None
-    for _ in range(max_tries):
-        try:
-            q = gen.fn(rng)
-            q.gen, q.unit, q.topic = gen.name, gen.unit, gen.topic
-            check(q)
-            return q
-        except (Redraw, AssertionError, ZeroDivisionError, ValueError) as e:
-            last = e
+    with single_threaded():
+        for _ in range(max_tries):
+            try:
+                q = gen.fn(rng)
+                q.gen, q.unit, q.topic, q.row = gen.name, gen.unit, gen.topic, gen.row
+                check(q)
+                return q
+            except (Redraw, AssertionError, ZeroDivisionError, ValueError) as e:
+                last = e
     raise RuntimeError(f"generator {name} gave no well-posed question in {max_tries} tries: {last}")

@@ -42,8 +42,12 @@ class Server:
         self._run("initdb", "-D", str(data), "-A", "trust", "-U", "grader", "--no-sync")
         self._run("pg_ctl", "-D", str(data), "-l", str(self.dir / "log"), "-w", "-o",
                   f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off", "start")
-        self._run("createdb", "-h", "127.0.0.1", "-p", str(self.port), "-U", "grader", "course")
-        self.url = f"postgresql+psycopg://grader@127.0.0.1:{self.port}/course"
+        self.url = self.database("course")
+
+    def database(self, name: str) -> str:
+        """A new, empty database on this server; its SQLAlchemy URL."""
+        self._run("createdb", "-h", "127.0.0.1", "-p", str(self.port), "-U", "grader", name)
+        return f"postgresql+psycopg://grader@127.0.0.1:{self.port}/{name}"
 
     def _run(self, tool: str, *args: str) -> None:
         cmd = [str(self.bindir / tool), *args]
