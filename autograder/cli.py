@@ -94,6 +94,9 @@ def grade(hw: str = typer.Argument(..., help="Assignment, e.g. hw1."),
     from .sandbox.isolation import IsolationError
 
     c = _course(course)
+    if executor not in ("local", "dask"):
+        console.print(f"[red]unknown executor {executor!r}: local or dask[/red]")
+        raise typer.Exit(2)
     progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                         TextColumn("{task.fields[rate]:.2f}/s"), TimeElapsedColumn(),
                         TextColumn("ETA"), TimeRemainingColumn(),
@@ -125,7 +128,7 @@ def grade(hw: str = typer.Argument(..., help="Assignment, e.g. hw1."),
                             scheduler=scheduler, regrade=regrade,
                             gpu_memory_fraction=gpu_memory_fraction, on_start=begin,
                             on_result=advance)
-    except (CourseError, IsolationError, ValueError) as e:
+    except (CourseError, IsolationError) as e:
         console.print(f"[red]{e}[/red]")
         raise typer.Exit(2)
     except KeyboardInterrupt:

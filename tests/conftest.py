@@ -39,3 +39,22 @@ def write_solved(course: Course, hw: str, path: Path, edits=()) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(nb))
     return path
+
+
+def write_alternative(course: Course, hw: str, path: Path, cells: dict[str, str]) -> Path:
+    """The solved notebook with the cell defining each name in ``cells`` replaced by its source:
+    a correct solution written differently from the master."""
+    from autograder.assign.solved import _first_definition
+
+    write_solved(course, hw, path)
+    nb = json.loads(path.read_text())
+    replaced = set()
+    for cell in nb["cells"]:
+        source = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+        name = _first_definition(source) if cell["cell_type"] == "code" else None
+        if name in cells:
+            cell["source"] = cells[name].strip() + "\n"
+            replaced.add(name)
+    assert replaced == set(cells), set(cells) - replaced
+    path.write_text(json.dumps(nb))
+    return path

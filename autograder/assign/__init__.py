@@ -89,7 +89,8 @@ def run_otter_assign(course: Course, hw: str, run_tests: bool = True) -> None:
         proc = subprocess.run([*cmd, str(master), str(dist)], cwd=master.parent,
                               capture_output=True, text=True)
         if proc.returncode != 0:
-            tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-15:])
+            # otter's doctest chatter goes to stdout; the error that stopped it is at the end of stderr
+            tail = "\n".join((proc.stderr.strip() or proc.stdout.strip()).splitlines()[-15:])
             raise BuildError(f"otter assign failed for {hw}:\n{tail}")
         student, autograder = dist / "student", dist / "autograder"
         problems = leaks(student)

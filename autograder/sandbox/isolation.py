@@ -376,6 +376,14 @@ def build_root(plan: Plan, limits: Limits, newroot: str) -> None:
     _mount("tmpfs", newroot, "tmpfs", MS_NOSUID | MS_NODEV,
            f"mode=0755,size=4m,nr_inodes=4096,{ids}")
     r = newroot.rstrip("/")
+    # The private scratch mounts go first: a runtime that lives under one of them (a checkout
+    # and its virtual environment in /tmp) is then bound on top instead of being covered.
+    tmp = f"size={limits.tmp_bytes},nr_inodes=16384"
+    for path in ("/dev/shm", "/tmp"):
+        _makedirs(r + path)
+        _mount("tmpfs", r + path, "tmpfs", MS_NOSUID | MS_NODEV, f"mode=1777,{tmp},{ids}")
+    _makedirs(r + SANDBOX_HOME)
+    _mount("tmpfs", r + SANDBOX_HOME, "tmpfs", MS_NOSUID | MS_NODEV, f"mode=0700,{ids},{tmp}")
     for d in plan.ro_dirs:
         _makedirs(r + d)
         _bind_ro(src(d), r + d)
@@ -405,12 +413,6 @@ def build_root(plan: Plan, limits: Limits, newroot: str) -> None:
     for name, target in (("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"),
                          ("stdout", "/proc/self/fd/1"), ("stderr", "/proc/self/fd/2")):
         os.symlink(target, f"{r}/dev/{name}")
-    tmp = f"size={limits.tmp_bytes},nr_inodes=16384"
-    for path in ("/dev/shm", "/tmp"):
-        _makedirs(r + path)
-        _mount("tmpfs", r + path, "tmpfs", MS_NOSUID | MS_NODEV, f"mode=1777,{tmp},{ids}")
-    _makedirs(r + SANDBOX_HOME)
-    _mount("tmpfs", r + SANDBOX_HOME, "tmpfs", MS_NOSUID | MS_NODEV, f"mode=0700,{ids},{tmp}")
     _makedirs(r + "/proc")
     _mount("proc", r + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
     if plan.sys_ro:

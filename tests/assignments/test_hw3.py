@@ -2,14 +2,13 @@
 correct but differently written solution, graded in one batch."""
 from __future__ import annotations
 
-import ast
 import json
 
 import pytest
 
 from autograder import api
 
-from ..conftest import write_solved
+from ..conftest import write_alternative, write_solved
 
 # Typical mistakes: (question, old code in the master solution, new code). Each is one edit of
 # the solved notebook and must cost points on its question and nowhere else.
@@ -322,29 +321,6 @@ def sample_next_token(logits, u, temperature=1.0, top_k=None):
 }
 
 
-def _first_definition(source: str) -> str | None:
-    for node in ast.parse(source).body:
-        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
-            return node.name
-    return None
-
-
-def write_alternative(course, path):
-    """The solved notebook with every graded cell replaced by its ALTERNATIVE."""
-    write_solved(course, "hw3", path)
-    nb = json.loads(path.read_text())
-    replaced = set()
-    for cell in nb["cells"]:
-        source = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
-        name = _first_definition(source) if cell["cell_type"] == "code" else None
-        if name in ALTERNATIVE:
-            cell["source"] = ALTERNATIVE[name].strip() + "\n"
-            replaced.add(name)
-    assert replaced == set(ALTERNATIVE), set(ALTERNATIVE) - replaced
-    path.write_text(json.dumps(nb))
-    return path
-
-
 def _mistake_name(i: int) -> str:
     return f"mistake_{i:02d}_{MISTAKES[i][0]}"
 
@@ -358,7 +334,7 @@ def graded(course, built, tmp_path_factory):
     (folder / "stub.ipynb").write_bytes(course.student_notebook("hw3").read_bytes())
     for i, (_, old, new) in enumerate(MISTAKES):
         write_solved(course, "hw3", folder / f"{_mistake_name(i)}.ipynb", [(old, new)])
-    write_alternative(course, folder / "alternative.ipynb")
+    write_alternative(course, "hw3", folder / "alternative.ipynb", ALTERNATIVE)
     out = tmp_path_factory.mktemp("hw3-out")
     run = api.grade("hw3", [folder], out, course, workers=2, device="cpu")
     return {r.submission: r for r in run.results}

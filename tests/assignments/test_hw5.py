@@ -3,14 +3,13 @@ correct but differently written solution, graded in one batch (question 9 trains
 every submission: its calibration over many seeds is in test_hw5_training.py)."""
 from __future__ import annotations
 
-import ast
 import json
 
 import pytest
 
 from autograder import api
 
-from ..conftest import write_solved
+from ..conftest import write_alternative, write_solved
 
 # Typical mistakes: (question, old code in the master solution, new code). Each is one edit of
 # the solved notebook (the first code cell holding ``old``) and must cost points on its question
@@ -208,33 +207,10 @@ def ddpm_train_and_sample(x_train, betas, n_samples, seed):
 STUDENT_SECONDS = 60  # the issue's budget: a submission's graded calls on a CPU, all together
 
 
-def _first_definition(source: str) -> str | None:
-    for node in ast.parse(source).body:
-        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
-            return node.name
-    return None
-
-
 def _cells(path) -> list[str]:
     nb = json.loads(path.read_text())
     return ["".join(c["source"]) if isinstance(c["source"], list) else c["source"]
             for c in nb["cells"] if c["cell_type"] == "code"]
-
-
-def write_alternative(course, path):
-    """The solved notebook with every graded cell replaced by its ALTERNATIVE."""
-    write_solved(course, "hw5", path)
-    nb = json.loads(path.read_text())
-    replaced = set()
-    for cell in nb["cells"]:
-        source = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
-        name = _first_definition(source) if cell["cell_type"] == "code" else None
-        if name in ALTERNATIVE:
-            cell["source"] = ALTERNATIVE[name].strip() + "\n"
-            replaced.add(name)
-    assert replaced == set(ALTERNATIVE), set(ALTERNATIVE) - replaced
-    path.write_text(json.dumps(nb))
-    return path
 
 
 def _mistake_name(i: int) -> str:
@@ -250,7 +226,7 @@ def graded(course, built, tmp_path_factory):
     (folder / "stub.ipynb").write_bytes(course.student_notebook("hw5").read_bytes())
     for i, (_, old, new) in enumerate(MISTAKES):
         write_solved(course, "hw5", folder / f"{_mistake_name(i)}.ipynb", [(old, new)])
-    write_alternative(course, folder / "alternative.ipynb")
+    write_alternative(course, "hw5", folder / "alternative.ipynb", ALTERNATIVE)
     out = tmp_path_factory.mktemp("hw5-out")
     run = api.grade("hw5", [folder], out, course, workers=2, device="cpu")
     return {r.submission: r for r in run.results}

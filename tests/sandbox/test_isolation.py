@@ -391,3 +391,24 @@ def test_a_question_can_have_its_own_call_limit(zygotes):
     assert time.monotonic() - start < 5
     (report,) = [m for m in out.messages if m.get("kind") == "case"]
     assert report["status"] == "timeout" and "0.5 s" in out.incidents[0][1]
+
+
+@pytest.mark.parametrize("level", NS_LEVELS)
+def test_a_runtime_under_tmp_stays_visible(level, monkeypatch):
+    """A checkout and its virtual environment under /tmp (a CI runner's clone) must not be
+    covered by the sandbox's private /tmp: its site-packages is bound on top of it."""
+    import pathlib
+    import tempfile
+
+    top = pathlib.Path(tempfile.mkdtemp(dir="/tmp", prefix="ag-runtime-"))
+    site = top / "venv" / "lib" / "site-packages"
+    site.mkdir(parents=True)
+    (site / "ag_tmp_runtime_probe.py").write_text("WHERE = __file__\n")
+    monkeypatch.setenv("PYTHONPATH", str(site))
+    z = Zygote(level)
+    try:
+        code = "def probe():\n    import ag_tmp_runtime_probe\n    return ag_tmp_runtime_probe.WHERE\n"
+        assert value(run(z, [code])) == str(site / "ag_tmp_runtime_probe.py")
+    finally:
+        z.close()
+        shutil.rmtree(top)
