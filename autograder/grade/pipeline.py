@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..course import AssignmentConfig
 from ..fixtures import FixtureCase, Fixtures
-from ..sandbox import wire
+from ..sandbox import session, wire
 from ..sandbox.limits import Limits
 from ..sandbox.zygote import RunOutput, Zygote
 from ..specs import Case, get_spec
@@ -35,6 +35,8 @@ class Grader:
     # on a GPU shared by several workers: the share of its memory each sandboxed child may use
     # (torch.cuda.set_per_process_memory_fraction in the child); 0: no cap
     cuda_memory_fraction: float = 0.0
+    # the cases parsed and encoded once, shared by every submission (see session.Job)
+    _shared: "session.Job | None" = field(default=None, init=False, repr=False, compare=False)
 
     @classmethod
     def for_assignment(cls, config: AssignmentConfig, fixtures: Fixtures,
@@ -44,13 +46,21 @@ class Grader:
         return cls(config, fixtures, limits, device)
 
     # -- step 1: the job the sandbox receives: code and inputs, never expected values
-    def job(self, cells: list[str]) -> bytes:
+    def parsed_job(self, cells: list[str]) -> "session.Job":
+        """:meth:`job`, parsed, with the cases (and their encoded parts) shared between calls:
+        encoding the same inputs for every submission would be most of the grader's work."""
+        if self._shared is None:
+            self._shared = session.parse_job(self.job([]))
+        return replace(self._shared, cells=list(cells),
+                       settings=session.parse_job(self.job([], with_cases=False)).settings)
+
+    def job(self, cells: list[str], with_cases: bool = True) -> bytes:
         groups: dict[tuple[str, str], list[FixtureCase]] = defaultdict(list)
         for case in self.fixtures.cases:
             groups[(case.question, case.spec)].append(case)
         questions = [{"question": q, "name": spec, "call": cases[0].call,
                       "cases": [c.student_view() for c in cases]}
-                     for (q, spec), cases in groups.items()]
+                     for (q, spec), cases in groups.items()] if with_cases else []
         gpu = {"cuda_memory_fraction": self.cuda_memory_fraction} \
             if self.device.startswith("cuda") and self.cuda_memory_fraction > 0 else {}
         return wire.dumps({"cells": cells, "device": self.device, "questions": questions,
@@ -76,7 +86,7 @@ class Grader:
             result.questions = self._score({}, reason=f"not graded: {e}")
             result.seconds = time.perf_counter() - start
             return result, ""
-        run = zygote.run(self.job(cells), self.limits)
+        run = zygote.run(self.parsed_job(cells), self.limits)
         reports = {(m.get("question"), m.get("case")): m
                    for m in run.messages if m.get("kind") == "case"}
         result.status, result.message, reason = _run_status(run, self.limits)

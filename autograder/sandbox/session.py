@@ -25,7 +25,7 @@ import builtins
 import re
 import signal
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from . import wire
@@ -72,6 +72,42 @@ class _Case:
         return float(self.question.get("call_seconds", limits.call_seconds))
 
 
+@dataclass
+class Job:
+    """A job, parsed: the notebook's cells, the run's settings, and the cases. Every submission of
+    an assignment has the same cases, so a grader parses them once and shares them (and the
+    encoded parts, ``parts``) between submissions with :func:`dataclasses.replace`."""
+    cells: list[str]
+    settings: dict[str, Any]
+    cases: list[_Case]
+    parts: dict[tuple, list] = field(default_factory=dict, repr=False)  # remaining keys → parts
+
+    def parts_for(self, remaining: list[_Case]) -> list[tuple[bytes, list[tuple[str, str]]]]:
+        key = tuple(c.key for c in remaining)
+        found = self.parts.get(key)
+        if found is None:
+            found = _parts(remaining)
+            if len(self.parts) < 64:  # the full list, and the few retries that recur
+                self.parts[key] = found
+        return found
+
+
+def parse_job(job: bytes) -> Job:
+    spec = wire.loads(job, max_bytes=1 << 40)
+    cases: list[_Case] = []
+    for q in spec["questions"]:
+        info = {"question": str(q["question"]), "name": str(q["name"]), "call": str(q["call"])}
+        if q.get("call_seconds") is not None:  # a per-question limit
+            info["call_seconds"] = float(q["call_seconds"])
+        for case in q["cases"]:
+            # a case without a visibility flag is treated as hidden: the safe side
+            cases.append(_Case((info["question"], str(case["name"])), info,
+                               {k: v for k, v in case.items() if k != "hidden"},
+                               case.get("hidden", True) is not False))
+    settings = {k: v for k, v in spec.items() if k not in ("questions", "cells")}
+    return Job(list(spec["cells"]), settings, cases)
+
+
 def _parts(cases: list[_Case]) -> list[tuple[bytes, list[tuple[str, str]]]]:
     """Public cases, then hidden ones, each part a message of questions in job order."""
     groups = [[c for c in cases if not c.hidden], [c for c in cases if c.hidden]]
@@ -89,20 +125,11 @@ def _parts(cases: list[_Case]) -> list[tuple[bytes, list[tuple[str, str]]]]:
     return parts
 
 
-def run_job(zygote: Zygote, job: bytes, limits: Limits) -> RunOutput:
-    spec = wire.loads(job, max_bytes=1 << 40)
-    cells: list[str] = list(spec["cells"])
+def run_job(zygote: Zygote, job: "bytes | Job", limits: Limits) -> RunOutput:
+    if not isinstance(job, Job):
+        job = parse_job(job)
+    spec, cells, cases = job.settings, job.cells, job.cases
     device = str(spec.get("device", "cpu"))
-    cases: list[_Case] = []
-    for q in spec["questions"]:
-        info = {"question": str(q["question"]), "name": str(q["name"]), "call": str(q["call"])}
-        if q.get("call_seconds") is not None:  # a per-question limit
-            info["call_seconds"] = float(q["call_seconds"])
-        for case in q["cases"]:
-            # a case without a visibility flag is treated as hidden: the safe side
-            cases.append(_Case((info["question"], str(case["name"])), info,
-                               {k: v for k, v in case.items() if k != "hidden"},
-                               case.get("hidden", True) is not False))
     by_key = {c.key: c for c in cases}
     order = [c for c in cases if not c.hidden] + [c for c in cases if c.hidden]
     start = time.monotonic()
@@ -126,8 +153,8 @@ def run_job(zygote: Zygote, job: bytes, limits: Limits) -> RunOutput:
         if time.monotonic() >= deadline:
             out.timed_out = True
             break
-        parts = _parts(remaining)
-        settings = {k: v for k, v in spec.items() if k != "questions"}  # device options etc.
+        parts = job.parts_for(remaining)
+        settings = dict(spec)  # device options etc.
         settings.update(cells=cells, device=device, more=bool(parts),
                         call_seconds=float(spec.get("call_seconds", limits.call_seconds)),
                         load_seconds=float(spec.get("load_seconds", limits.load_seconds)),
