@@ -177,6 +177,9 @@ ATTACKS = [
                        for dirpath, dirs, files in os.walk(root):
                            if "fixtures.bin" in files or "hw1.ipynb" in files:
                                return _good_rnn_forward(*args)
+                           # the runtime's packages (bound read-only) hold no course files,
+                           # and walking all of torch could outlast the call's time limit
+                           dirs[:] = [d for d in dirs if d not in ("site-packages", "include")]
                    except OSError:
                        pass
                return None
