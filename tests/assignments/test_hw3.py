@@ -2,13 +2,9 @@
 correct but differently written solution, graded in one batch."""
 from __future__ import annotations
 
-import json
-
 import pytest
 
-from autograder import api
-
-from ..conftest import write_alternative, write_solved
+from . import corpus
 
 # Typical mistakes: (question, old code in the master solution, new code). Each is one edit of
 # the solved notebook and must cost points on its question and nowhere else.
@@ -321,63 +317,34 @@ def sample_next_token(logits, u, temperature=1.0, top_k=None):
 }
 
 
-def _mistake_name(i: int) -> str:
-    return f"mistake_{i:02d}_{MISTAKES[i][0]}"
-
-
 @pytest.fixture(scope="module")
 def graded(course, built, tmp_path_factory):
-    """Grade, in one batch: the solved notebook, the stub, every mistake and the alternative."""
-    built("hw3")
-    folder = tmp_path_factory.mktemp("hw3-subs")
-    write_solved(course, "hw3", folder / "solved.ipynb")
-    (folder / "stub.ipynb").write_bytes(course.student_notebook("hw3").read_bytes())
-    for i, (_, old, new) in enumerate(MISTAKES):
-        write_solved(course, "hw3", folder / f"{_mistake_name(i)}.ipynb", [(old, new)])
-    write_alternative(course, "hw3", folder / "alternative.ipynb", ALTERNATIVE)
-    out = tmp_path_factory.mktemp("hw3-out")
-    run = api.grade("hw3", [folder], out, course, workers=2, device="cpu")
-    return {r.submission: r for r in run.results}
+    return corpus.grade_corpus(course, built, tmp_path_factory, "hw3", MISTAKES, ALTERNATIVE)
+
+
+def _name(i: int) -> str:
+    return corpus.mistake_name(MISTAKES, i)
 
 
 def test_corpus_covers_every_question(course):
-    questions = [q.name for q in course.config("hw3").questions]
-    assert len(MISTAKES) >= 8
-    assert {q for q, _, _ in MISTAKES} == set(questions)
+    corpus.check_covers_every_question(course, "hw3", MISTAKES)
 
 
 def test_solution_gets_full_marks_and_stub_zero(graded, course):
-    solved, stub = graded["solved"], graded["stub"]
-    assert solved.status == "graded" and solved.score == pytest.approx(solved.max_score)
-    assert solved.max_score == course.config("hw3").max_score
-    assert stub.status == "graded" and stub.score == 0
-    for q in stub.questions:  # every question of the stub says why
-        assert q.cases and all(c.message for c in q.cases), q.name
+    corpus.check_solution_full_marks_and_stub_zero(graded, course, "hw3")
 
 
 def test_differently_written_solution_keeps_full_marks(graded):
-    alt = graded["alternative"]
-    lost = {q.name: [c.name for c in q.cases if not c.passed] for q in alt.questions
-            if q.score < q.max_score - 1e-9}
-    assert alt.status == "graded" and not lost, lost
+    corpus.check_alternative_full_marks(graded)
 
 
-@pytest.mark.parametrize("i", range(len(MISTAKES)), ids=_mistake_name)
+@pytest.mark.parametrize("i", range(len(MISTAKES)), ids=_name)
 def test_a_mistake_loses_points_on_its_question_only(graded, i):
-    question = MISTAKES[i][0]
-    r = graded[_mistake_name(i)]
-    assert r.status == "graded"
-    for q in r.questions:
-        if q.name == question:
-            assert q.score < q.max_score - 1e-9, f"{_mistake_name(i)}: mistake not caught"
-            assert any(not c.passed and c.message for c in q.cases)
-        else:
-            assert q.score == pytest.approx(q.max_score), \
-                f"{q.name} lost points for a {question} mistake"
+    corpus.check_mistake_costs_its_question_only(graded, MISTAKES, i)
 
 
 def test_grading_a_submission_takes_well_under_a_minute(graded):
     for name in ("solved", "alternative"):
         r = graded[name]
-        compute = sum(c.seconds for q in r.questions for c in q.cases)
-        assert compute < 20 and r.seconds < 60, (name, compute, r.seconds)
+        assert corpus.student_seconds(r) < 20 and r.seconds < 60, \
+            (name, corpus.student_seconds(r), r.seconds)

@@ -3,13 +3,9 @@ correct but differently written solution, graded in one batch (question 9 trains
 every submission: its calibration over many seeds is in test_hw5_training.py)."""
 from __future__ import annotations
 
-import json
-
 import pytest
 
-from autograder import api
-
-from ..conftest import write_alternative, write_solved
+from . import corpus
 
 # Typical mistakes: (question, old code in the master solution, new code). Each is one edit of
 # the solved notebook (the first code cell holding ``old``) and must cost points on its question
@@ -207,82 +203,42 @@ def ddpm_train_and_sample(x_train, betas, n_samples, seed):
 STUDENT_SECONDS = 60  # the issue's budget: a submission's graded calls on a CPU, all together
 
 
-def _cells(path) -> list[str]:
-    nb = json.loads(path.read_text())
-    return ["".join(c["source"]) if isinstance(c["source"], list) else c["source"]
-            for c in nb["cells"] if c["cell_type"] == "code"]
-
-
-def _mistake_name(i: int) -> str:
-    return f"mistake_{i:02d}_{MISTAKES[i][0]}"
-
-
 @pytest.fixture(scope="module")
 def graded(course, built, tmp_path_factory):
-    """Grade, in one batch: the solved notebook, the stub, every mistake and the alternative."""
-    built("hw5")
-    folder = tmp_path_factory.mktemp("hw5-subs")
-    write_solved(course, "hw5", folder / "solved.ipynb")
-    (folder / "stub.ipynb").write_bytes(course.student_notebook("hw5").read_bytes())
-    for i, (_, old, new) in enumerate(MISTAKES):
-        write_solved(course, "hw5", folder / f"{_mistake_name(i)}.ipynb", [(old, new)])
-    write_alternative(course, "hw5", folder / "alternative.ipynb", ALTERNATIVE)
-    out = tmp_path_factory.mktemp("hw5-out")
-    run = api.grade("hw5", [folder], out, course, workers=2, device="cpu")
-    return {r.submission: r for r in run.results}
+    return corpus.grade_corpus(course, built, tmp_path_factory, "hw5", MISTAKES, ALTERNATIVE)
+
+
+def _name(i: int) -> str:
+    return corpus.mistake_name(MISTAKES, i)
 
 
 def test_corpus_covers_every_question(course):
-    questions = [q.name for q in course.config("hw5").questions]
-    assert len(MISTAKES) >= 8
-    assert {q for q, _, _ in MISTAKES} == set(questions)
+    corpus.check_covers_every_question(course, "hw5", MISTAKES)
 
 
-@pytest.mark.parametrize("i", range(len(MISTAKES)), ids=_mistake_name)
+@pytest.mark.parametrize("i", range(len(MISTAKES)), ids=_name)
 def test_each_mistake_edits_the_cell_of_its_question(course, tmp_path, i):
-    """The edit lands in the cell that defines the question's graded functions."""
-    question, old, _ = MISTAKES[i]
-    specs = next(q.specs for q in course.config("hw5").questions if q.name == question)
-    solved = write_solved(course, "hw5", tmp_path / "solved.ipynb")
-    first = next(c for c in _cells(solved) if old in c)
-    assert any(f"def {name}(" in first for name in specs), (question, first[:80])
+    corpus.check_edit_lands_in_its_question(course, tmp_path, "hw5", MISTAKES[i])
 
 
 def test_solution_gets_full_marks_and_stub_zero(graded, course):
-    solved, stub = graded["solved"], graded["stub"]
-    assert solved.status == "graded" and solved.score == pytest.approx(solved.max_score)
-    assert solved.max_score == course.config("hw5").max_score == 25
-    assert stub.status == "graded" and stub.score == 0
-    for q in stub.questions:  # every question of the stub says why
-        assert q.cases and all(c.message for c in q.cases), q.name
+    corpus.check_solution_full_marks_and_stub_zero(graded, course, "hw5")
+    assert graded["solved"].max_score == 25
 
 
 def test_solution_fits_the_time_budget(graded):
     solved = graded["solved"]
-    student_seconds = sum(c.seconds for q in solved.questions for c in q.cases)
     q9 = next(q for q in solved.questions if q.name == "q9")
-    print(f"solved: {student_seconds:.1f} s in graded calls, {solved.seconds:.1f} s in all; "
-          f"q9 {sum(c.seconds for c in q9.cases):.1f} s")
-    assert student_seconds < STUDENT_SECONDS
+    print(f"solved: {corpus.student_seconds(solved):.1f} s in graded calls, "
+          f"{solved.seconds:.1f} s in all; q9 {sum(c.seconds for c in q9.cases):.1f} s")
+    assert corpus.student_seconds(solved) < STUDENT_SECONDS
     assert all("precision" in c.message for c in q9.cases)  # the outcome shows its numbers
 
 
 def test_differently_written_solution_keeps_full_marks(graded):
-    alt = graded["alternative"]
-    lost = {q.name: [(c.name, c.message) for c in q.cases if not c.passed]
-            for q in alt.questions if q.score < q.max_score - 1e-9}
-    assert alt.status == "graded" and not lost, lost
+    corpus.check_alternative_full_marks(graded)
 
 
-@pytest.mark.parametrize("i", range(len(MISTAKES)), ids=_mistake_name)
+@pytest.mark.parametrize("i", range(len(MISTAKES)), ids=_name)
 def test_a_mistake_loses_points_on_its_question_only(graded, i):
-    question = MISTAKES[i][0]
-    r = graded[_mistake_name(i)]
-    assert r.status == "graded"
-    for q in r.questions:
-        if q.name == question:
-            assert q.score < q.max_score - 1e-9, f"{_mistake_name(i)}: mistake not caught"
-            assert any(not c.passed and c.message for c in q.cases)
-        else:
-            assert q.score == pytest.approx(q.max_score), \
-                f"{q.name} lost points for a {question} mistake"
+    corpus.check_mistake_costs_its_question_only(graded, MISTAKES, i)

@@ -1,0 +1,94 @@
+"""An assignment's typical-mistake corpus, graded in one batch, and the checks every corpus passes.
+
+A corpus is a list of ``(question, old code in the master solution, new code)``: each entry is one
+edit of the solved notebook and must cost points on its question and nowhere else. Beside it, the
+solved notebook (full marks), the untouched stub (0, every case saying why) and a correct
+solution written differently (``{function name: cell source}``, full marks).
+"""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from autograder import api
+from autograder.grade.results import GradingResults
+
+from ..conftest import write_alternative, write_solved
+
+Mistake = tuple[str, str, str]
+
+
+def mistake_name(mistakes: list[Mistake], i: int) -> str:
+    return f"mistake_{i:02d}_{mistakes[i][0]}"
+
+
+def grade_corpus(course, built, tmp_path_factory, hw: str, mistakes: list[Mistake],
+                 alternative: dict[str, str]) -> dict[str, GradingResults]:
+    """Grade, in one batch: the solved notebook, the stub, every mistake and the alternative."""
+    built(hw)
+    folder = tmp_path_factory.mktemp(f"{hw}-subs")
+    write_solved(course, hw, folder / "solved.ipynb")
+    (folder / "stub.ipynb").write_bytes(course.student_notebook(hw).read_bytes())
+    for i, (_, old, new) in enumerate(mistakes):
+        write_solved(course, hw, folder / f"{mistake_name(mistakes, i)}.ipynb", [(old, new)])
+    write_alternative(course, hw, folder / "alternative.ipynb", alternative)
+    out = tmp_path_factory.mktemp(f"{hw}-out")
+    run = api.grade(hw, [folder], out, course, workers=2, device="cpu")
+    return {r.submission: r for r in run.results}
+
+
+def code_cells(path) -> list[str]:
+    nb = json.loads(path.read_text())
+    return ["".join(c["source"]) if isinstance(c["source"], list) else c["source"]
+            for c in nb["cells"] if c["cell_type"] == "code"]
+
+
+def check_covers_every_question(course, hw: str, mistakes: list[Mistake]) -> None:
+    questions = [q.name for q in course.config(hw).questions]
+    assert len(mistakes) >= 8
+    assert {q for q, _, _ in mistakes} == set(questions)
+
+
+def check_edit_lands_in_its_question(course, tmp_path, hw: str, mistake: Mistake) -> None:
+    """The edit lands in the cell that defines one of the question's graded functions."""
+    question, old, _ = mistake
+    specs = next(q.specs for q in course.config(hw).questions if q.name == question)
+    solved = write_solved(course, hw, tmp_path / "solved.ipynb")
+    first = next(c for c in code_cells(solved) if old in c)
+    assert any(f"def {name}(" in first or f"class {name}(" in first for name in specs), \
+        (question, first[:80])
+
+
+def check_solution_full_marks_and_stub_zero(graded, course, hw: str) -> None:
+    solved, stub = graded["solved"], graded["stub"]
+    assert solved.status == "graded" and solved.score == pytest.approx(solved.max_score)
+    assert solved.max_score == course.config(hw).max_score
+    assert stub.status == "graded" and stub.score == 0
+    for q in stub.questions:  # every question of the stub says why
+        assert q.cases and all(c.message for c in q.cases), q.name
+
+
+def check_alternative_full_marks(graded) -> None:
+    alt = graded["alternative"]
+    lost = {q.name: [(c.name, c.message) for c in q.cases if not c.passed]
+            for q in alt.questions if q.score < q.max_score - 1e-9}
+    assert alt.status == "graded" and not lost, lost
+
+
+def check_mistake_costs_its_question_only(graded, mistakes: list[Mistake], i: int) -> None:
+    question, name = mistakes[i][0], mistake_name(mistakes, i)
+    r = graded[name]
+    assert r.status == "graded"
+    for q in r.questions:
+        if q.name == question:
+            assert q.score < q.max_score - 1e-9, f"{name}: mistake not caught"
+            assert any(not c.passed and c.message for c in q.cases)
+        else:
+            assert q.score == pytest.approx(q.max_score), \
+                f"{q.name} lost points for a {question} mistake"
+
+
+def student_seconds(result: GradingResults) -> float:
+    """Seconds spent in the submission's graded calls, all cases together."""
+    return sum(c.seconds for q in result.questions for c in q.cases)
