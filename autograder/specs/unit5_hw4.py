@@ -14,16 +14,29 @@ own generator, and computes the energy distance (Szekely & Rizzo; unbiased U-sta
     D(P, Q) = 2 E|X - Y| - E|X - X'| - E|Y - Y'|,   X, X' ~ P,  Y, Y' ~ Q
 
 between those samples and held-out data (``case.secret``, never sent to the student) of the same
-distribution as ``x_train``. A case passes when the distance is at most ``THRESHOLD``. Since the
-judge samples from the prior, returning training points, reconstructions or the decoder means
-without the decoder's noise cannot pass for a model.
+distribution as ``x_train``. A case passes when the distance is at most ``RELATIVE_THRESHOLD``
+times that of the moment-matched Gaussian (:func:`gaussian_baseline`) to the same held-out data,
+the best model that knows only the data's first two moments. Since the judge samples from the
+prior, returning training points, reconstructions or the decoder means without the decoder's noise
+cannot pass for a model.
 
 Data (drawn from the case's generator, each with a random offset so that an untrained decoder,
 centred near 0, is far off): a noisy ring (public), three Gaussian blobs of weights 0.6/0.3/0.1
-and two interleaved moons (hidden). Calibration (``tests/assignments/test_hw4_training.py``): the
-notebook's solution (~1 s of CPU per case) lands at 0.005-0.04 over 20 seeds x 3 cases, two
-independent draws of the data at ~0.001; typical failures land far above (untrained ~1, no KL
-term ~0.5-1.5, KL with the wrong sign ~0.3-1, log-variance used as the standard deviation ~5-9).
+and two interleaved moons (hidden).
+
+Calibration (``tests/assignments/test_hw4_training.py`` re-measures the solution and the gross
+failures), as distance / threshold. The moment-matched Gaussian's distance is 0.06-0.10 (ring),
+0.12-0.21 (blobs), 0.02-0.036 (moons) over 20 seeds; two independent draws of the data (2000 vs
+4000 points) -0.002-0.009. The notebook's solution (1500 Adam steps, ~3/4 of hw5's training time
+per case): 60 of 60 cases pass over 20 seeds, ring <= 0.27, blobs <= 0.26, moons <= 0.57 (with
+a threshold of 0.5 x the Gaussian, moons reached 0.81: hence 0.7). Other correct solutions on
+two_moons: the corpus' alternative (ReLU encoder, wider decoder, step decay) <= 0.60 over 20
+seeds, no KL warm-up <= 0.66 and no learning-rate decay <= 0.60 over 10; a constant learning rate
+of 1e-3 (under-trained) passes 8 of 10. Typical failures: an untrained decoder (20 and more), no
+KL term (7 and more), the KL's sign flipped (1.6 and more), the log-variance used as the standard
+deviation (9 and more), no ``zero_grad`` (NaN weights or 400 and more) fail every case. The
+decoder's variance left at 1 (an MSE-style VAE) passes 4 of 18 cases (mostly the ring): q8
+grades the Gaussian log-likelihood exactly.
 """
 from __future__ import annotations
 
@@ -35,7 +48,8 @@ import torch.nn as nn
 
 from .base import Case, Spec
 
-RELATIVE_THRESHOLD = 0.5
+# times the moment-matched Gaussian's energy distance (module doc: 0.5 left too little margin)
+RELATIVE_THRESHOLD = 0.7
 N_TRAIN = 2000
 N_HELD_OUT = 4000
 N_SAMPLES = 4000
@@ -216,7 +230,7 @@ def sample_decoder(decoder: Decoder2D, n: int, gen: torch.Generator) -> torch.Te
 
 def judge_decoder(value: Any, case: Case) -> tuple[bool, str]:
     """Pass when the returned Decoder2D weights define a model whose samples are within
-    ``THRESHOLD`` of the held-out data in energy distance. Messages show the statistic (3
+    the case's threshold of the held-out data in energy distance. Messages show the statistic (3
     significant digits) and the threshold, never a held-out value."""
     threshold = float(case.secret["threshold"])
     decoder, why = load_decoder(value)
@@ -230,9 +244,9 @@ def judge_decoder(value: Any, case: Case) -> tuple[bool, str]:
     shown = max(d, 0.0)  # the unbiased estimate can dip below 0 by sampling noise
     if d <= threshold:
         return True, (f"energy distance between the model's samples and held-out data "
-                      f"{shown:.3g} (at most {threshold:g} passes)")
+                      f"{shown:.3g} (at most {threshold:.3g} passes)")
     return False, (f"energy distance between the model's samples and held-out data {shown:.3g}, "
-                   f"above the {threshold:g} that passes: the decoder does not turn prior "
+                   f"above the {threshold:.3g} that passes: the decoder does not turn prior "
                    "samples into the data distribution")
 
 
@@ -259,7 +273,7 @@ def train_vae_2d(x_train: torch.Tensor, seed: int, steps: int = 1500, batch_size
         torch.manual_seed(seed)
         encoder, decoder = _Encoder().to(device), Decoder2D().to(device)
     params = [*encoder.parameters(), *decoder.parameters()]
-    opt = torch.optim.Adam(params, lr=lr)
+    opt = torch.optim.Adam(params, lr=lr, fused=True)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps)
     for step in range(steps):
         x = x_train[torch.randint(0, x_train.shape[0], (batch_size,), generator=gen,
@@ -288,9 +302,10 @@ SPECS = [
              "decoder, closed-form KL to N(0, I), reparameterised z); all randomness from seed. "
              "Judged by outcome: the grader samples N_SAMPLES points from the model (z ~ N(0, I), "
              "x = net(z) + exp(logvar / 2) noise) and passes a case when their energy distance "
-             f"to held-out data of the same distribution (case.secret) is at most {RELATIVE_THRESHOLD:g} x that of the moment-matched Gaussian. "
+             "to held-out data of the same distribution (case.secret) is at most "
+             f"{RELATIVE_THRESHOLD:g} x that of the moment-matched Gaussian. "
              "Cases: public 'ring', hidden 'three_unequal_blobs' (weights 0.6/0.3/0.1) and "
              "'two_moons', each shifted by a random offset. False-fail rate measured on 20 "
-             "assignment seeds (60 cases) for the notebook's solution: 0 "
-             "(tests/assignments/test_hw4_training.py)."),
+             "assignment seeds (60 cases) for the notebook's solution: 0, every case at most "
+             "0.57 x its threshold (tests/assignments/test_hw4_training.py)."),
 ]

@@ -18,7 +18,6 @@ import struct
 import pytest
 import torch
 
-from autograder.course import CourseError
 from autograder.fixtures import FixtureCase
 from autograder.grade.pipeline import _verdict
 from autograder.grade.results import GradingResults, QuestionResult
@@ -259,14 +258,7 @@ def test_no_hidden_values_in_feedback_for_a_synthetic_assignment():
 
 
 def test_no_hidden_values_in_feedback_for_every_built_assignment(course, built):
-    checked, skipped = [], []
-    for hw in course.assignments():
-        try:
-            fixtures = built(hw)
-        except (CourseError, KeyError, ImportError) as e:
-            skipped.append(f"{hw} ({type(e).__name__}: {e})"[:200])
-            continue
-        _assert_no_leaks(hw, fixtures.cases)
-        checked.append(hw)
-    if not checked:
-        pytest.skip("no assignment could be built yet: " + "; ".join(skipped))
+    assignments = course.assignments()
+    assert {"hw1", "hw2", "hw3", "hw4", "hw5"} <= set(assignments), assignments
+    for hw in assignments:
+        _assert_no_leaks(hw, built(hw).cases)

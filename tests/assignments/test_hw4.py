@@ -1,0 +1,228 @@
+"""Assignment 4 end to end: the solved notebook, the stub, a corpus of typical mistakes and a
+correct but differently written solution, graded in one batch (question 10 trains a tiny VAE in
+every submission: its calibration over many seeds is in test_hw4_training.py)."""
+from __future__ import annotations
+
+import pytest
+
+from . import corpus
+
+# Typical mistakes: (question, old code in the master solution, new code). Each is one edit of
+# the solved notebook (the first code cell holding ``old``) and must cost points on its question
+# and nowhere else: every master solution is self-contained, so a mistake does not propagate.
+MISTAKES = [
+    # q1: the discriminator's labels swapped (real scored as 0, fake as 1)
+    ("q1", "return F.softplus(-real_logits).mean() + F.softplus(fake_logits).mean()",
+     "return F.softplus(real_logits).mean() + F.softplus(-fake_logits).mean()"),
+    # q1: the saturating generator loss: minimise log(1 - D(G(z))) instead of -log D(G(z))
+    ("q1", "return F.softplus(-fake_logits).mean()", "return -F.softplus(fake_logits).mean()"),
+    # q1: log(sigmoid(.)) instead of the logits form: -inf / nan once sigmoid rounds to 0 or 1
+    ("q1", "return F.softplus(-real_logits).mean() + F.softplus(fake_logits).mean()",
+     "return -(torch.log(torch.sigmoid(real_logits)).mean()\n"
+     "             + torch.log(1 - torch.sigmoid(fake_logits)).mean())"),
+    # q2: the generator's step through the discriminator before its update (stale D)
+    ("q2", "fake_logits = (z @ gw.T + gb) @ new_w + new_b",
+     "fake_logits = (z @ gw.T + gb) @ w + b"),
+    # q2: the discriminator ascends its loss (a sign slip in the update)
+    ("q2", "new_w, new_b = (w - lr * grad_w).detach(), (b - lr * grad_b).detach()",
+     "new_w, new_b = (w + lr * grad_w).detach(), (b + lr * grad_b).detach()"),
+    # q3: the optimal discriminator as p_g / (p_data + p_g)
+    ("q3", "torch.where(total > 0, p_data / safe,", "torch.where(total > 0, p_g / safe,"),
+    # q3: p log(p / m) instead of xlogy: 0 log 0 gives nan where a distribution has zeros
+    ("q3", "kl_pm = (torch.xlogy(p, p) - torch.xlogy(p, m)).sum(-1)",
+     "kl_pm = (p * torch.log(p / m)).sum(-1)"),
+    # q4: the WGAN critic's loss with the sign flipped (it would minimise the distance)
+    ("q4", "return critic_fake.mean() - critic_real.mean()",
+     "return critic_real.mean() - critic_fake.mean()"),
+    # q5: the squared gradient norm where the norm belongs
+    ("q5", "return ((grad.norm(dim=1) - 1) ** 2).mean()",
+     "return (((grad ** 2).sum(dim=1) - 1) ** 2).mean()"),
+    # q5: the interpolation weights on the wrong ends
+    ("q5", "x_hat = (e * x_real + (1 - e) * x_fake)", "x_hat = ((1 - e) * x_real + e * x_fake)"),
+    # q6: the log-variance used as the standard deviation
+    ("q6", "return mu + torch.exp(0.5 * logvar) * eps", "return mu + logvar * eps"),
+    # q7: the KL without the 1/2
+    ("q7", "return -0.5 * (1 + logvar - mu ** 2 - torch.exp(logvar)).sum(dim=1)",
+     "return -(1 + logvar - mu ** 2 - torch.exp(logvar)).sum(dim=1)"),
+    # q7: the KL summed over the batch instead of the latent dimensions
+    ("q7", "return -0.5 * (1 + logvar - mu ** 2 - torch.exp(logvar)).sum(dim=1)",
+     "return -0.5 * (1 + logvar - mu ** 2 - torch.exp(logvar)).sum(dim=0)"),
+    # q8: the KL added instead of subtracted
+    ("q8", "return log_px - kl", "return log_px + kl"),
+    # q8: the Bernoulli reconstruction term averaged over the pixels instead of summed
+    ("q8", 'reduction="none").sum(dim=1)', 'reduction="none").mean(dim=1)'),
+    # q9: x_i = 1 when u_i > p_i: P(x_i = 1) = 1 - p_i
+    ("q9", "return (u < p).to(eps.dtype)", "return (u > p).to(eps.dtype)"),
+    # q10: the KL term dropped: an autoencoder, whose latent codes do not follow the prior
+    ("q10", "loss = (beta * kl - log_px).mean()", "loss = (-log_px).mean()"),
+    # q10: the log-variance used as the standard deviation in training
+    ("q10", "z = mu + torch.exp(0.5 * logvar) * eps", "z = mu + logvar * eps"),
+    # q10: no zero_grad: Adam follows the running sum of every gradient so far
+    ("q10", "        opt.zero_grad()\n", ""),
+]
+
+# A correct solution written differently: every graded cell replaced (keyed by the cell's first
+# function or class): BCE-with-logits against label tensors, the GAN step's gradients by hand,
+# the JSD through torch.where, torch.func for the input gradient, torch.distributions for the
+# KL and the log-likelihoods, torch.where for the binary sample, and a training function that
+# reuses the student's own reparameterize / elbo / gaussian_kl with another encoder (two heads,
+# ReLU), a wider decoder, epochs of shuffled minibatches and a step-decayed learning rate. It
+# must keep full marks.
+ALTERNATIVE = {
+    "gan_discriminator_loss": '''
+def gan_discriminator_loss(real_logits, fake_logits):
+    real = F.binary_cross_entropy_with_logits(real_logits, torch.ones_like(real_logits))
+    fake = F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits))
+    return real + fake
+
+
+def gan_generator_loss(fake_logits):
+    return -F.logsigmoid(fake_logits).mean()
+''',
+    "gan_train_step": '''
+def gan_train_step(d_weight, d_bias, g_weight, g_bias, x_real, z, lr):
+    # dL_D/da = sigma(a) - label; dL_G/dG(z) = -(1 - sigma(a)) w / B
+    x_fake = z @ g_weight.T + g_bias
+    r = torch.sigmoid(x_real @ d_weight + d_bias) - 1
+    f = torch.sigmoid(x_fake @ d_weight + d_bias)
+    w = d_weight - lr * (r @ x_real / len(r) + f @ x_fake / len(f))
+    b = d_bias - lr * (r.mean() + f.mean())
+    up = -(1 - torch.sigmoid(x_fake @ w + b))[:, None] * w[None, :] / z.shape[0]
+    return w, b, g_weight - lr * up.T @ z, g_bias - lr * up.sum(0)
+''',
+    "optimal_discriminator": '''
+def optimal_discriminator(p_data, p_g):
+    total = p_data + p_g
+    return torch.where(total == 0, 0.5, p_data / total.clamp_min(torch.finfo(total.dtype).tiny))
+
+
+def jsd(p, q):
+    m = (p + q) / 2
+    def kl(a):
+        return torch.where(a > 0, a * (a.log() - m.log()), torch.zeros_like(a)).sum(-1)
+    return (kl(p) + kl(q)) / 2
+''',
+    "wgan_critic_loss": '''
+def wgan_critic_loss(critic_real, critic_fake):
+    return -(critic_real.mean() - critic_fake.mean())
+
+
+def wgan_generator_loss(critic_fake):
+    return critic_fake.mean().neg()
+''',
+    "gradient_penalty": '''
+def gradient_penalty(x_real, x_fake, eps, w1, b1, w2):
+    def critic(x):
+        return torch.tanh(w1 @ x + b1) @ w2
+    x_hat = x_fake + eps[:, None] * (x_real - x_fake)
+    grads = torch.func.vmap(torch.func.grad(critic))(x_hat)
+    return (torch.linalg.vector_norm(grads, dim=-1) - 1).pow(2).mean()
+''',
+    "reparameterize": '''
+def reparameterize(mu, logvar, eps):
+    return torch.addcmul(mu, logvar.exp().sqrt(), eps)
+''',
+    "gaussian_kl": '''
+def gaussian_kl(mu, logvar):
+    q = torch.distributions.Normal(mu, torch.exp(logvar / 2))
+    prior = torch.distributions.Normal(torch.zeros_like(mu), torch.ones_like(mu))
+    return torch.distributions.kl_divergence(q, prior).sum(-1)
+''',
+    "elbo": '''
+def elbo(x, decoder_out, mu, logvar, decoder="bernoulli", decoder_logvar=None):
+    if decoder == "gaussian":
+        std = torch.exp(0.5 * torch.as_tensor(decoder_logvar).to(decoder_out))
+        log_px = torch.distributions.Normal(decoder_out, std).log_prob(x)
+    else:
+        log_px = torch.distributions.Bernoulli(logits=decoder_out).log_prob(x)
+    return log_px.sum(-1) - gaussian_kl(mu, logvar)
+''',
+    "sample_prior": '''
+def sample_prior(eps, dec_weight, dec_bias, u=None):
+    p = F.linear(eps, dec_weight, dec_bias).sigmoid()
+    return p if u is None else torch.where(u < p, torch.ones_like(p), torch.zeros_like(p))
+''',
+    "Encoder2D": '''
+class Encoder2D(nn.Module):
+    def __init__(self, latent_dim=2, hidden=128):
+        super().__init__()
+        self.body = nn.Sequential(nn.Linear(2, hidden), nn.ReLU(), nn.Linear(hidden, hidden),
+                                  nn.ReLU())
+        self.mu = nn.Linear(hidden, latent_dim)
+        self.logvar = nn.Linear(hidden, latent_dim)
+
+    def forward(self, x):
+        h = self.body(x)
+        return self.mu(h), self.logvar(h)
+
+
+def train_vae_2d(x_train, seed):
+    dev = x_train.device
+    g = torch.Generator(device=dev)
+    g.manual_seed(seed)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        enc, dec = Encoder2D().to(dev), Decoder2D(hidden=96).to(dev)
+    opt = torch.optim.Adam([*enc.parameters(), *dec.parameters()], lr=5e-3)
+    decay = torch.optim.lr_scheduler.StepLR(opt, step_size=400, gamma=0.5)
+    step, n = 0, x_train.shape[0]
+    for epoch in range(100):
+        for idx in torch.randperm(n, generator=g, device=dev).split(128):
+            x = x_train[idx]
+            mu, logvar = enc(x)
+            z = reparameterize(mu, logvar, torch.randn(mu.shape, generator=g, device=dev))
+            kl = gaussian_kl(mu, logvar)
+            log_px = elbo(x, dec(z), mu, logvar, "gaussian", dec.logvar) + kl
+            beta = min(1.0, step / 500)
+            loss = -(log_px - beta * kl).mean()
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            decay.step()
+            step += 1
+    return dict(dec.state_dict())
+''',
+}
+
+STUDENT_SECONDS = 60  # the issue's budget: a submission's graded calls on a CPU, all together
+
+
+@pytest.fixture(scope="module")
+def graded(course, built, tmp_path_factory):
+    return corpus.grade_corpus(course, built, tmp_path_factory, "hw4", MISTAKES, ALTERNATIVE)
+
+
+def _name(i: int) -> str:
+    return corpus.mistake_name(MISTAKES, i)
+
+
+def test_corpus_covers_every_question(course):
+    corpus.check_covers_every_question(course, "hw4", MISTAKES)
+
+
+@pytest.mark.parametrize("i", range(len(MISTAKES)), ids=_name)
+def test_each_mistake_edits_the_cell_of_its_question(course, tmp_path, i):
+    corpus.check_edit_lands_in_its_question(course, tmp_path, "hw4", MISTAKES[i])
+
+
+def test_solution_gets_full_marks_and_stub_zero(graded, course):
+    corpus.check_solution_full_marks_and_stub_zero(graded, course, "hw4")
+    assert graded["solved"].max_score == 28
+
+
+def test_solution_fits_the_time_budget(graded):
+    solved = graded["solved"]
+    q10 = next(q for q in solved.questions if q.name == "q10")
+    print(f"solved: {corpus.student_seconds(solved):.1f} s in graded calls, "
+          f"{solved.seconds:.1f} s in all; q10 {sum(c.seconds for c in q10.cases):.1f} s")
+    assert corpus.student_seconds(solved) < STUDENT_SECONDS
+    assert all("energy distance" in c.message for c in q10.cases)  # the outcome shows its numbers
+
+
+def test_differently_written_solution_keeps_full_marks(graded):
+    corpus.check_alternative_full_marks(graded)
+
+
+@pytest.mark.parametrize("i", range(len(MISTAKES)), ids=_name)
+def test_a_mistake_loses_points_on_its_question_only(graded, i):
+    corpus.check_mistake_costs_its_question_only(graded, MISTAKES, i)

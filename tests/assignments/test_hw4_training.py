@@ -1,0 +1,181 @@
+"""Assignment 4, question 10: the outcome spec ``train_vae_2d`` (autograder/specs/unit5_hw4.py) is
+calibrated.
+
+* the notebook's own solution (taken from the master notebook, run in-process, two worker
+  processes of one thread each, as in the sandbox) passes every case on 20 seeds, with a margin
+  to the threshold;
+* gross failures (no training, no KL term, the KL's sign flipped, the log-variance used as the
+  standard deviation, no ``zero_grad``) fail every case;
+* the judge says why for values that are not Decoder2D weights, and its messages carry no
+  held-out value.
+"""
+from __future__ import annotations
+
+import json
+import math
+import multiprocessing as mp
+import re
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import pytest
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from autograder.assign.solved import _strip_markers
+from autograder.sandbox import wire
+from autograder.specs import Case, get_spec
+from autograder.specs import unit5_hw4 as hw4spec
+
+MASTER = Path(__file__).resolve().parents[2] / "solutions" / "hw4" / "hw4.ipynb"
+SPEC = get_spec("train_vae_2d")
+SEEDS = range(20)
+MARGIN = 0.75  # the solution's worst case stays at least a quarter below the threshold
+
+# (name, edits of the notebook's q10 solution): each must fail every case it is tried on
+BROKEN = {
+    "no_training": [("for step in range(steps):", "for step in range(0):")],
+    "no_kl_term": [("loss = (beta * kl - log_px).mean()", "loss = (-log_px).mean()")],
+    "kl_sign_flipped": [("loss = (beta * kl - log_px).mean()",
+                         "loss = (-beta * kl - log_px).mean()")],
+    "logvar_as_std": [("z = mu + torch.exp(0.5 * logvar) * eps", "z = mu + logvar * eps")],
+    "no_zero_grad": [("        opt.zero_grad()\n", "")],
+}
+
+
+def solution_source(edits=()) -> str:
+    """The q10 solution cell of the master notebook, markers removed, with ``edits`` applied."""
+    for cell in json.loads(MASTER.read_text())["cells"]:
+        source = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+        if cell["cell_type"] == "code" and "def train_vae_2d" in source:
+            source = _strip_markers(source)
+            for old, new in edits:
+                assert old in source, old
+                source = source.replace(old, new, 1)
+            return source
+    raise AssertionError("no train_vae_2d cell in the master notebook")
+
+
+def _run(job: tuple[int, str]) -> list[tuple[int, str, bool, str, dict]]:
+    """In a worker: the spec's cases for ``seed``, the (possibly broken) solution, the verdicts."""
+    seed, variant = job
+    torch.set_num_threads(1)
+    namespace = {"math": math, "torch": torch, "nn": nn, "F": F, "Decoder2D": hw4spec.Decoder2D}
+    exec(solution_source(BROKEN.get(variant, ())), namespace)
+    out = []
+    for case in SPEC.cases(seed):
+        start = time.perf_counter()
+        weights = namespace["train_vae_2d"](*case.args)
+        seconds = time.perf_counter() - start
+        ok, message = SPEC.judge(weights, case)
+        # the distance as the message shows it (3 digits), rather than another energy distance
+        shown = re.search(r"held-out data ([0-9.e+-]+)", message)
+        stats = {"threshold": float(case.secret["threshold"]),
+                 "energy": float(shown.group(1)) if shown else math.inf, "seconds": seconds}
+        out.append((seed, case.name, ok, message, stats))
+    return out
+
+
+def _grade(jobs):
+    with ProcessPoolExecutor(2, mp_context=mp.get_context("fork")) as pool:
+        return [row for rows in pool.map(_run, jobs) for row in rows]
+
+
+@pytest.fixture(scope="module")
+def correct_runs():
+    return _grade([(seed, "solution") for seed in SEEDS])
+
+
+def test_the_solution_passes_on_20_seeds_with_margin(correct_runs):
+    assert len(correct_runs) == 3 * len(SEEDS)
+    failed = [(seed, name, message) for seed, name, ok, message, _ in correct_runs if not ok]
+    assert not failed, failed
+    ratios = {}
+    for _, name, _, _, s in correct_runs:
+        ratios.setdefault(name, []).append(s["energy"] / s["threshold"])
+    seconds = [s["seconds"] for *_, s in correct_runs]
+    print("20 seeds, energy distance / threshold: " + ", ".join(
+        f"{name} {min(r):.2f}-{max(r):.2f}" for name, r in ratios.items())
+        + f"; {min(seconds):.1f}-{max(seconds):.1f} s per training call")
+    assert max(max(r) for r in ratios.values()) <= MARGIN
+
+
+def test_gross_failures_fail_every_case():
+    jobs = list(zip([3, 7, 11, 13, 17], BROKEN))  # one seed per broken variant
+    variant_of = dict(jobs)
+    results = _grade(jobs)
+    assert len(results) == 3 * len(jobs)
+    passed = [(variant_of[seed], seed, name, message)
+              for seed, name, ok, message, _ in results if ok]
+    assert not passed, passed
+
+
+def _case(seed: int = 0) -> Case:
+    return SPEC.cases(seed)[0]
+
+
+def _weights(**changes) -> dict:
+    """An untrained Decoder2D's weights with ``changes``, the global random state untouched."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        weights = {k: v.clone() for k, v in hw4spec.Decoder2D().state_dict().items()}
+    weights.update(changes)
+    return weights
+
+
+@pytest.mark.parametrize("value, says", [
+    (None, "not NoneType"),
+    ([1.0, 2.0], "not list"),
+    (torch.zeros(2), "not Tensor"),
+    ({"logvar": torch.zeros(2)}, "missing net.0.weight"),
+    (_weights(extra=torch.zeros(1)), "unexpected extra"),
+    (_weights(logvar=torch.zeros(2, dtype=torch.long)), "floating-point"),
+    (_weights(**{"net.4.weight": torch.zeros(3, 64)}), "net.4.weight has shape"),
+    (_weights(**{"net.0.weight": torch.zeros(64, 40)}), "out of range"),
+    (_weights(logvar=torch.tensor([float("nan"), 0.0])), "NaN"),
+    (_weights(logvar=torch.tensor([200.0, 200.0])), "NaN or inf"),  # exp(100) overflows float32
+    (_weights(), "energy distance"),  # an untrained decoder: samples near the origin
+])
+def test_the_judge_says_why(value, says):
+    ok, message = SPEC.judge(value, _case())
+    assert not ok and says in message, message
+
+
+def test_the_gaussian_baseline_fails_and_messages_show_few_digits():
+    case = _case()
+    x_train, _ = case.args
+    # a decoder that ignores z and outputs the data's mean with their per-coordinate variance
+    # is (about) the moment-matched Gaussian: it fails, by design
+    mean, var = x_train.mean(0), x_train.var(0)
+    gaussian = _weights(**{"net.4.weight": torch.zeros(2, 64), "net.4.bias": mean,
+                           "logvar": var.log()})
+    ok, message = SPEC.judge(gaussian, case)
+    assert not ok and "energy distance" in message, message
+    # numbers in messages have at most 3 significant digits (no held-out value can be read back)
+    for value in (gaussian, _weights()):
+        _, message = SPEC.judge(value, case)
+        for token in message.replace(",", " ").replace("(", " ").replace(")", " ").split():
+            try:
+                float(token)
+            except ValueError:
+                continue
+            assert len(token.lstrip("-0.").replace(".", "")) <= 3, f"{token} in {message!r}"
+
+
+def test_cases_are_seeded_plain_data_and_the_public_case_comes_first():
+    a, b, c = SPEC.cases(5), SPEC.cases(5), SPEC.cases(6)
+    assert [x.name for x in a] == ["ring", "three_unequal_blobs", "two_moons"]
+    assert not a[0].hidden and a[1].hidden and a[2].hidden
+    for x, y in zip(a, b):
+        assert wire.dumps({"args": x.args, "secret": x.secret}) == \
+            wire.dumps({"args": y.args, "secret": y.secret})
+        back = wire.loads(wire.dumps(x.secret))
+        assert torch.equal(back["held_out"], x.secret["held_out"])
+    assert not torch.equal(a[2].args[0], c[2].args[0])
+    x_train, seed = a[1].args
+    assert x_train.shape == (hw4spec.N_TRAIN, 2) and x_train.dtype == torch.float32
+    assert isinstance(seed, int)
+    # the data sit away from the origin, so an untrained decoder is far off
+    assert all(float(x.args[0].mean(0).norm()) > 1.0 for x in a)
