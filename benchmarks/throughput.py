@@ -27,6 +27,23 @@ must get full marks (checked). Prints, for assignment HW (built first if needed)
 ``--per-assignment`` repeats step 1 for other assignments (the overhead is mostly a fixed cost
 per submission, so its ratio to bare depends on how much work the assignment's functions do).
 Benchmarks are scripts, never timed tests; the load average is printed with the figures.
+
+Measured on the course's 2-core CPU machine (idle, load average 0.9 at the start; namespaces
+isolation, 2 workers), ``benchmarks/throughput.py --per-assignment hw2,hw3``, 6 min 40 s in all:
+
+    1. one warm worker   hw1: bare 17.6 ms, ours 145.6 ms (overhead 128 ms = 7.3x bare)
+                         hw2: bare 495 ms,  ours 627 ms   (overhead 132 ms = 0.27x bare)
+                         hw3: bare 23.8 ms, ours 185.7 ms (overhead 162 ms = 6.8x bare)
+    2. 3 submissions     otter run 33.15 s (11.05 s each); ours 5.82 s with start-up: 5.7x
+    3. throughput        1: 0.16/s (1.8x otter)   10: 1.50/s (16.5x)
+                         100: 5.97/s (66x)        1000: 9.65/s (107x)
+    4. unchanged re-run of 300 graded submissions: 2.09 s
+    5. 1,500 submissions in one run: 151.9 s (2.5 min, 9.87/s)
+
+The fixed cost per submission (fork, entering the namespaces, the harness, the checks, the
+results file and the store) is 130-160 ms; it is below bare execution for assignments whose
+functions do real work (hw2 trains a CNN), and several times bare execution for hw1 and hw3, whose
+68-case notebooks run in about 20 ms.
 """
 from __future__ import annotations
 

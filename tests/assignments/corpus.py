@@ -8,6 +8,9 @@ solution written differently (``{function name: cell source}``, full marks).
 from __future__ import annotations
 
 import json
+import multiprocessing as mp
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
 
 import pytest
 
@@ -92,3 +95,29 @@ def check_mistake_costs_its_question_only(graded, mistakes: list[Mistake], i: in
 def student_seconds(result: GradingResults) -> float:
     """Seconds spent in the submission's graded calls, all cases together."""
     return sum(c.seconds for q in result.questions for c in q.cases)
+
+
+# ---------------------------------------------------------------- outcome calibration helpers
+
+def master_solution(hw: str, function: str, edits=()) -> str:
+    """The master notebook's cell defining ``function``, solution markers removed, with ``edits``
+    (``(old, new)`` pairs) applied: run in-process to calibrate an outcome question."""
+    from autograder.assign.solved import _strip_markers
+
+    master = Path(__file__).resolve().parents[2] / "solutions" / hw / f"{hw}.ipynb"
+    for cell in json.loads(master.read_text())["cells"]:
+        source = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+        if cell["cell_type"] == "code" and f"def {function}" in source:
+            source = _strip_markers(source)
+            for old, new in edits:
+                assert old in source, old
+                source = source.replace(old, new, 1)
+            return source
+    raise AssertionError(f"no {function} cell in {master}")
+
+
+def in_two_processes(fn, jobs: list) -> list:
+    """``fn`` over ``jobs`` in two forked worker processes (one thread each, as in the sandbox),
+    each job returning a list of rows; the rows in job order."""
+    with ProcessPoolExecutor(2, mp_context=mp.get_context("fork")) as pool:
+        return [row for rows in pool.map(fn, jobs) for row in rows]

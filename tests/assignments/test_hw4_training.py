@@ -11,25 +11,21 @@ calibrated.
 """
 from __future__ import annotations
 
-import json
 import math
-import multiprocessing as mp
 import re
 import time
-from concurrent.futures import ProcessPoolExecutor
-from pathlib import Path
 
 import pytest
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from autograder.assign.solved import _strip_markers
 from autograder.sandbox import wire
 from autograder.specs import Case, get_spec
 from autograder.specs import unit5_hw4 as hw4spec
 
-MASTER = Path(__file__).resolve().parents[2] / "solutions" / "hw4" / "hw4.ipynb"
+from . import corpus
+
 SPEC = get_spec("train_vae_2d")
 SEEDS = range(20)
 MARGIN = 0.75  # the solution's worst case stays at least a quarter below the threshold
@@ -46,16 +42,7 @@ BROKEN = {
 
 
 def solution_source(edits=()) -> str:
-    """The q10 solution cell of the master notebook, markers removed, with ``edits`` applied."""
-    for cell in json.loads(MASTER.read_text())["cells"]:
-        source = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
-        if cell["cell_type"] == "code" and "def train_vae_2d" in source:
-            source = _strip_markers(source)
-            for old, new in edits:
-                assert old in source, old
-                source = source.replace(old, new, 1)
-            return source
-    raise AssertionError("no train_vae_2d cell in the master notebook")
+    return corpus.master_solution("hw4", "train_vae_2d", edits)
 
 
 def _run(job: tuple[int, str]) -> list[tuple[int, str, bool, str, dict]]:
@@ -79,8 +66,7 @@ def _run(job: tuple[int, str]) -> list[tuple[int, str, bool, str, dict]]:
 
 
 def _grade(jobs):
-    with ProcessPoolExecutor(2, mp_context=mp.get_context("fork")) as pool:
-        return [row for rows in pool.map(_run, jobs) for row in rows]
+    return corpus.in_two_processes(_run, jobs)
 
 
 @pytest.fixture(scope="module")

@@ -11,23 +11,19 @@ unit5_hw5.py) is calibrated.
 """
 from __future__ import annotations
 
-import json
 import math
-import multiprocessing as mp
-from concurrent.futures import ProcessPoolExecutor
-from pathlib import Path
 
 import pytest
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from autograder.assign.solved import _strip_markers
 from autograder.sandbox import wire
 from autograder.specs import Case, get_spec
 from autograder.specs import unit5_hw5 as hw5spec
 
-MASTER = Path(__file__).resolve().parents[2] / "solutions" / "hw5" / "hw5.ipynb"
+from . import corpus
+
 SPEC = get_spec("ddpm_train_and_sample")
 SEEDS = range(20)
 
@@ -45,16 +41,7 @@ BROKEN = {
 
 
 def solution_source(edits=()) -> str:
-    """The q9 solution cell of the master notebook, markers removed, with ``edits`` applied."""
-    for cell in json.loads(MASTER.read_text())["cells"]:
-        source = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
-        if cell["cell_type"] == "code" and "def ddpm_train_and_sample" in source:
-            source = _strip_markers(source)
-            for old, new in edits:
-                assert old in source, old
-                source = source.replace(old, new, 1)
-            return source
-    raise AssertionError("no ddpm_train_and_sample cell in the master notebook")
+    return corpus.master_solution("hw5", "ddpm_train_and_sample", edits)
 
 
 def _run(job: tuple[int, str]) -> list[tuple[int, str, bool, str, dict]]:
@@ -77,8 +64,7 @@ def _run(job: tuple[int, str]) -> list[tuple[int, str, bool, str, dict]]:
 
 
 def _grade(jobs):
-    with ProcessPoolExecutor(2, mp_context=mp.get_context("fork")) as pool:
-        return [row for rows in pool.map(_run, jobs) for row in rows]
+    return corpus.in_two_processes(_run, jobs)
 
 
 @pytest.fixture(scope="module")
