@@ -79,6 +79,19 @@ def check_questions(course: Course, hw: str) -> None:
         raise BuildError(f"{hw}: " + "; ".join(problems))
 
 
+def _otter_error(output: str) -> str:
+    """What stopped otter assign: the failing doctest blocks of a public test (otter prints every
+    example it tries), else the end of its output (a traceback)."""
+    lines = output.splitlines()
+    failed = []
+    for i, line in enumerate(lines):
+        if line.strip() == "Failed example:":
+            end = next((j for j in range(i + 1, len(lines))
+                        if lines[j].strip() in ("Trying:", "*" * 70)), len(lines))
+            failed += lines[max(i - 1, 0):min(end, i + 12)]
+    return "\n".join(failed[:40] or lines[-15:])
+
+
 def run_otter_assign(course: Course, hw: str, run_tests: bool = True) -> None:
     master = course.solution_notebook(hw)
     with tempfile.TemporaryDirectory(prefix=f"assign-{hw}-") as tmp:
@@ -89,9 +102,8 @@ def run_otter_assign(course: Course, hw: str, run_tests: bool = True) -> None:
         proc = subprocess.run([*cmd, str(master), str(dist)], cwd=master.parent,
                               capture_output=True, text=True)
         if proc.returncode != 0:
-            # otter's doctest chatter goes to stdout; the error that stopped it is at the end of stderr
-            tail = "\n".join((proc.stderr.strip() or proc.stdout.strip()).splitlines()[-15:])
-            raise BuildError(f"otter assign failed for {hw}:\n{tail}")
+            raise BuildError(f"otter assign failed for {hw}:\n" +
+                             _otter_error(proc.stderr.strip() or proc.stdout.strip()))
         student, autograder = dist / "student", dist / "autograder"
         problems = leaks(student)
         if problems:
