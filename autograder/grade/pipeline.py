@@ -47,20 +47,20 @@ class Grader:
 
     # -- step 1: the job the sandbox receives: code and inputs, never expected values
     def parsed_job(self, cells: list[str]) -> "session.Job":
-        """:meth:`job`, parsed, with the cases (and their encoded parts) shared between calls:
-        encoding the same inputs for every submission would be most of the grader's work."""
+        """:meth:`job`, parsed, with the settings, cases and their encoded parts shared between
+        calls: encoding the same inputs for every submission would be most of the grader's work.
+        (A Grader is never changed in place; ``replace`` makes a new one, with nothing shared.)"""
         if self._shared is None:
             self._shared = session.parse_job(self.job([]))
-        return replace(self._shared, cells=list(cells),
-                       settings=session.parse_job(self.job([], with_cases=False)).settings)
+        return replace(self._shared, cells=list(cells))
 
-    def job(self, cells: list[str], with_cases: bool = True) -> bytes:
+    def job(self, cells: list[str]) -> bytes:
         groups: dict[tuple[str, str], list[FixtureCase]] = defaultdict(list)
         for case in self.fixtures.cases:
             groups[(case.question, case.spec)].append(case)
         questions = [{"question": q, "name": spec, "call": cases[0].call,
                       "cases": [c.student_view() for c in cases]}
-                     for (q, spec), cases in groups.items()] if with_cases else []
+                     for (q, spec), cases in groups.items()]
         gpu = {"cuda_memory_fraction": self.cuda_memory_fraction} \
             if self.device.startswith("cuda") and self.cuda_memory_fraction > 0 else {}
         return wire.dumps({"cells": cells, "device": self.device, "questions": questions,

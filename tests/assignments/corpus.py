@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from autograder import api
+from autograder.grade.ingest import code_cells
 from autograder.grade.results import GradingResults
 
 from ..conftest import write_alternative, write_solved
@@ -41,12 +42,6 @@ def grade_corpus(course, built, tmp_path_factory, hw: str, mistakes: list[Mistak
     return {r.submission: r for r in run.results}
 
 
-def code_cells(path) -> list[str]:
-    nb = json.loads(path.read_text())
-    return ["".join(c["source"]) if isinstance(c["source"], list) else c["source"]
-            for c in nb["cells"] if c["cell_type"] == "code"]
-
-
 def check_covers_every_question(course, hw: str, mistakes: list[Mistake]) -> None:
     questions = [q.name for q in course.config(hw).questions]
     assert len(mistakes) >= 8
@@ -58,7 +53,7 @@ def check_edit_lands_in_its_question(course, tmp_path, hw: str, mistake: Mistake
     question, old, _ = mistake
     specs = next(q.specs for q in course.config(hw).questions if q.name == question)
     solved = write_solved(course, hw, tmp_path / "solved.ipynb")
-    first = next(c for c in code_cells(solved) if old in c)
+    first = next(c for c in code_cells(solved.read_bytes()) if old in c)
     assert any(f"def {name}(" in first or f"class {name}(" in first for name in specs), \
         (question, first[:80])
 
