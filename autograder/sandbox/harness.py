@@ -186,6 +186,16 @@ def _call(namespace: dict[str, Any], name: str, call: str, case: dict[str, Any],
     return {"status": "returned", "seconds": time.perf_counter() - start, "value": value}
 
 
+def _reclaim(*streams: BinaryIO) -> None:
+    """Student code can reach the harness's own pipes: make them blocking again (a
+    non-blocking read of the next part would fail before the part arrives)."""
+    for stream in streams:
+        try:
+            os.set_blocking(stream.fileno(), True)
+        except (OSError, ValueError, AttributeError):  # closed, or an in-memory stream
+            pass
+
+
 def _on_alarm(signum, frame):
     raise CallTimeout()
 
@@ -273,8 +283,10 @@ def main(job_in: BinaryIO, results_out: BinaryIO) -> None:
     "more": bool}`` (the grader sends the hidden cases only
     after every public case has reported, so nothing a public case shows can hold a hidden
     input). Messages out: ``{"kind": "cell", "cell"}`` before each cell, ``{"kind": "loaded",
-    "cells": [...]}``, then per case ``{"kind": "start", "question", "case"}`` and ``{"kind":
-    "case", "question", "case", "status", ...}``, and finally ``{"kind": "done"}``.
+    "cells": [...]}``, then for each part ``{"kind": "part"}`` once it is read and, per case in
+    the order they were sent, ``{"kind": "case", "question", "case", "status", ...}`` (the
+    grader takes the case after the last one reported to be running), and finally ``{"kind":
+    "done"}``.
     """
     job = wire.read_message(job_in)
     if str(job["device"]).startswith("cuda"):
@@ -302,12 +314,13 @@ def main(job_in: BinaryIO, results_out: BinaryIO) -> None:
     timed_out: set[str] = set()  # a function that hung once is not called again
     more = bool(job.get("more", True))
     while more:
+        _reclaim(job_in, results_out)
         part = wire.read_message(job_in)
         more = bool(part.get("more"))
+        wire.write_message(results_out, {"kind": "part"})
         for question in part["questions"]:
             for case in question["cases"]:
                 where = {"question": question["question"], "case": case["name"]}
-                wire.write_message(results_out, {"kind": "start", **where})
                 encoded = None
                 if question["name"] in timed_out:
                     report = {"status": "timeout", "skipped": True}
@@ -318,6 +331,7 @@ def main(job_in: BinaryIO, results_out: BinaryIO) -> None:
                                                value_bytes)
                     end_descendants()
                     _flush()
+                    _reclaim(job_in, results_out)
                 if report["status"] == "timeout":
                     timed_out.add(question["name"])
                 report.update(kind="case", **where)
@@ -327,3 +341,38 @@ def main(job_in: BinaryIO, results_out: BinaryIO) -> None:
                 else:
                     wire.write_message(results_out, report)
     wire.write_message(results_out, {"kind": "done"})
+
+
+WARM_UP_CELL = '''
+import torch
+from torch import nn
+
+class _Net(nn.Module):
+    def __init__(self, d=4):
+        super().__init__()
+        self.fc = nn.Linear(d, d)
+
+    def forward(self, x):
+        return torch.tanh(self.fc(x)).sum(dim=-1)
+
+def _f(x, w):
+    return torch.sigmoid(x @ w.T + 1.0), float(x.mean())
+'''
+
+
+def warm_up() -> None:
+    """Exercise the harness once on a job of its own (a cell, a function, a module, the wire),
+    in a sandbox that waits for its job: the memory it shares with the zygote and that every
+    run writes to is copied then, not while a submission runs."""
+    import io
+
+    job = wire.dumps({"questions": [
+        {"question": "f", "name": "_f", "call": "function",
+         "cases": [{"name": "c", "args": [torch.ones(2, 3), torch.ones(3, 3)], "kwargs": {}}]},
+        {"question": "m", "name": "_Net", "call": "module",
+         "cases": [{"name": "c", "args": [torch.ones(2, 4)], "kwargs": {}, "init": {"d": 4},
+                    "state": {"fc.weight": torch.eye(4), "fc.bias": torch.zeros(4)}}]}],
+        "more": False})
+    header = wire.dumps({"cells": [WARM_UP_CELL], "device": "cpu", "call_seconds": 10.0,
+                         "load_seconds": 10.0, "more": True})
+    main(io.BytesIO(header + job), io.BytesIO())

@@ -680,11 +680,26 @@ def enter_child(plan: Plan, limits: Limits, workdir: str, newroot: str | None,
     """Called in the process that will run student code, before any of it runs. For the
     namespace levels this process is PID 1 of the new PID namespace; ``newroot`` is an empty
     folder to mount the new root on."""
+    prepare_child(plan, limits, newroot)
+    confine_child(plan, limits, workdir, device)
+
+
+def prepare_child(plan: Plan, limits: Limits, newroot: str | None) -> None:
+    """The first half of :func:`enter_child`: what needs privileges and no job (the namespace
+    levels' allowlisted root). A sandbox may wait for its job after this; it ends with its
+    parent (the zygote or the supervisor) until :func:`confine_child` has run."""
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a too-large file is an OSError, not death
     signal.signal(signal.SIGPIPE, signal.SIG_IGN)
+    prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     if plan.level in ("namespaces", "userns"):
         assert newroot is not None
         build_root(plan, limits, newroot)
+
+
+def confine_child(plan: Plan, limits: Limits, workdir: str, device: str = "cpu") -> None:
+    """The second half of :func:`enter_child`: privileges dropped for good, the filesystem
+    view, network filter and resource limits in place."""
+    if plan.level in ("namespaces", "userns"):
         home = SANDBOX_HOME
         drop_privileges(plan)
     else:
@@ -704,8 +719,7 @@ def enter_child(plan: Plan, limits: Limits, workdir: str, newroot: str | None,
         enter_landlock(plan, workdir)
     prctl(PR_SET_NO_NEW_PRIVS, 1)
     no_network_filter()
-    if plan.level in ("namespaces", "userns"):
-        prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # reset by the uid change: set it again
+    prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # a uid change resets it: set it again
     # the CUDA driver reserves tens of GiB of address space: no RLIMIT_AS on a GPU (its memory
     # is capped per process by the harness instead)
     set_rlimits(limits, address_space=not device.startswith("cuda"))

@@ -20,6 +20,14 @@ For ``landlock`` and ``process`` the sandbox is the zygote's direct child, in it
 the zygote is a child subreaper, so whatever the submission leaves behind is re-parented to it
 and killed after the run.
 
+A sandbox is started *before* its job: the zygote keeps one spare, set up for the limits of the
+last job, while the current job runs. The spare does everything that needs privileges and no
+job (the forks, the namespaces, the allowlisted root, a warm-up of the harness that takes the
+copy-on-write faults every run would take), then waits; when a job with the same limits comes,
+it receives the job's pipe ends, drops to the slot uid, takes its limits and runs. So the
+≈20 ms of forking and entering the namespaces are off the path of every submission but a
+worker's first. A spare set up for other limits, or whose set-up failed, is thrown away unused.
+
 The zygote never sees a job's data: the grader passes it the ends of three fresh pipes over a
 Unix socket (SCM_RIGHTS) — job in, results out, stdout/stderr out — and talks to the child
 directly through them. So no submission can find another's code or inputs in memory inherited
@@ -33,6 +41,7 @@ module, and the expected outputs must stay out of its reach.
 from __future__ import annotations
 
 import fcntl
+import gc
 import json
 import os
 import select
@@ -49,6 +58,7 @@ from typing import Any
 from .limits import Limits
 
 HEADER_BYTES = 64 << 10
+COALESCE_SECONDS = 0.002  # how long the grader lets reports of running cases pile up
 # what the zygote (and so every sandbox) may inherit from the grader's environment: nothing that
 # could be a secret (tokens, keys, passwords stay in the grader)
 ZYGOTE_ENV = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "HOME", "TMPDIR", "PYTHONPATH",
@@ -90,7 +100,8 @@ def _ctl(fd: int, **message: Any) -> None:
         pass
 
 
-def _descendants(pid: int) -> list[int]:
+def _descendants(pid: int, keep: frozenset[int] = frozenset()) -> list[int]:
+    """Every descendant of ``pid``, except the processes in ``keep`` and their own."""
     found, todo = [], [pid]
     while todo:
         p = todo.pop()
@@ -101,7 +112,7 @@ def _descendants(pid: int) -> list[int]:
         for tid in tasks:
             try:
                 with open(f"/proc/{p}/task/{tid}/children") as f:
-                    kids = [int(k) for k in f.read().split()]
+                    kids = [int(k) for k in f.read().split() if int(k) not in keep]
             except (OSError, ValueError):
                 continue
             found += kids
@@ -109,11 +120,12 @@ def _descendants(pid: int) -> list[int]:
     return found
 
 
-def _sweep(spare: int | None = None) -> None:
-    """Kill every descendant of the zygote (but ``spare``) until none is left, reaping those
-    that are (or become, the zygote being a subreaper) its children."""
+def _sweep(keep: frozenset[int] = frozenset(), reap: bool = True) -> None:
+    """Kill every descendant of the zygote (but the processes in ``keep`` and their own) until
+    none is left, reaping those that are (or become, the zygote being a subreaper) its
+    children (``reap=False``: while a child of the zygote is still to be waited for)."""
     for _ in range(200):
-        victims = [p for p in _descendants(os.getpid()) if p != spare]
+        victims = _descendants(os.getpid(), keep)
         for p in victims:
             try:
                 os.kill(p, signal.SIGKILL)
@@ -127,30 +139,63 @@ def _sweep(spare: int | None = None) -> None:
         if not victims:
             break
         time.sleep(0.001)
-    if spare is None:
-        while True:
-            try:
-                if os.waitpid(-1, os.WNOHANG)[0] == 0:
-                    return
-            except ChildProcessError:
-                return
+    while reap:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+        if pid in keep:  # pragma: no cover - a kept child that has ended: reaped by its owner
+            _reaped[pid] = True
 
 
-def _sandboxed(plan, limits: Limits, workdir: str, job_r: int, res_w: int, out_w: int,
-               ctl_w: int, newroot: str | None, device: str = "cpu") -> None:
-    """The process that runs student code: enter the level, then the harness. Never returns."""
+# children of the zygote reaped by a sweep while they were meant to be kept (a spare sandbox
+# whose set-up failed): so that their owner knows they are gone
+_reaped: dict[int, bool] = {}
+
+
+def _sandboxed(plan, limits: Limits, workdir: str, handoff: int, ctl_w: int,
+               newroot: str | None, device: str = "cpu") -> None:
+    """The process that runs student code. Never returns.
+
+    It first enters everything of its level that needs privileges and does not depend on the
+    job (for the namespace levels: the allowlisted root), then waits on ``handoff`` for the
+    job's three pipe ends (job in, results out, stdout/stderr out). So a zygote can start the
+    next sandbox while the current one runs (see :class:`_Child`). Only once the job has
+    arrived does it drop its privileges, take its limits and run the harness."""
     from . import harness, isolation
 
     code = 70
     try:
         os.setsid()
-        devnull = os.open(os.devnull, os.O_RDONLY)
-        os.dup2(devnull, 0)
+        devnull = os.open(os.devnull, os.O_RDWR)
+        for fd in (0, 1, 2):
+            os.dup2(devnull, fd)
+        isolation.close_other_fds({handoff, ctl_w})
+        try:
+            isolation.prepare_child(plan, limits, newroot)
+        except BaseException as e:  # noqa: BLE001 - reported to the zygote
+            _ctl(ctl_w, error=f"{type(e).__name__}: {e}")
+            os._exit(71)
+        try:
+            harness.warm_up()
+        except Exception:  # noqa: BLE001 - only slower without it
+            pass
+        channel = socket.socket(fileno=handoff)
+        try:
+            _, fds, _, _ = socket.recv_fds(channel, 16, 3)
+        except OSError:
+            fds = []
+        channel.close()
+        if len(fds) != 3:  # the zygote is gone, or discarded this sandbox unused
+            os._exit(0)
+        job_r, res_w, out_w = fds
         os.dup2(out_w, 1)
         os.dup2(out_w, 2)
-        isolation.close_other_fds({job_r, res_w, ctl_w})
+        os.close(out_w)
         try:
-            isolation.enter_child(plan, limits, workdir, newroot, device)
+            isolation.confine_child(plan, limits, workdir, device)
         except BaseException as e:  # noqa: BLE001 - reported to the zygote
             _ctl(ctl_w, error=f"{type(e).__name__}: {e}")
             os._exit(71)
@@ -164,23 +209,23 @@ def _sandboxed(plan, limits: Limits, workdir: str, job_r: int, res_w: int, out_w
         os._exit(code)
 
 
-def _job_child(plan, limits: Limits, workdir: str, job_r: int, res_w: int, out_w: int,
-               ctl_w: int, sync: tuple[int, int] | None, device: str = "cpu") -> None:
+def _job_child(plan, limits: Limits, workdir: str, handoff: int, ctl_w: int,
+               sync: tuple[int, int] | None, device: str = "cpu") -> None:
     """The zygote's child: the sandbox itself, or (namespace levels) its supervisor."""
     from . import isolation
 
     try:
+        isolation.close_other_fds({handoff, ctl_w, *(sync or ())})
         if plan.level not in ("namespaces", "userns"):
-            _sandboxed(plan, limits, workdir, job_r, res_w, out_w, ctl_w, None, device)
+            _sandboxed(plan, limits, workdir, handoff, ctl_w, None, device)
         isolation.unshare_for(plan, sync)
         if sync is not None:
             for fd in sync:
                 os.close(fd)
         pid = os.fork()
         if pid == 0:
-            _sandboxed(plan, limits, workdir, job_r, res_w, out_w, ctl_w, workdir, device)
-        for fd in (job_r, res_w, out_w):
-            os.close(fd)
+            _sandboxed(plan, limits, workdir, handoff, ctl_w, workdir, device)
+        os.close(handoff)
         _ctl(ctl_w, pid=pid)
         _, status = os.waitpid(pid, 0)
         _ctl(ctl_w, status=status)
@@ -191,6 +236,91 @@ def _job_child(plan, limits: Limits, workdir: str, job_r: int, res_w: int, out_w
     except BaseException as e:  # noqa: BLE001
         _ctl(ctl_w, error=f"{type(e).__name__}: {e}")
         os._exit(71)
+
+
+@dataclass
+class _Child:
+    """A sandboxed child the zygote started (its supervisor, for the namespace levels), set up
+    and waiting for a job on ``handoff``. ``key``: the limits and device it was set up for."""
+
+    pid: int
+    ctl_r: int
+    handoff: socket.socket
+    workdir: str
+    key: str
+
+    def hand(self, fds: list[int]) -> bool:
+        """Send the job's pipe ends; False if the child is gone (its set-up failed)."""
+        try:
+            socket.send_fds(self.handoff, [b"job"], fds)
+            return True
+        except OSError:
+            return False
+        finally:
+            self.handoff.close()
+
+    def alive(self) -> bool:
+        if _reaped.pop(self.pid, False):
+            return False
+        try:
+            return os.waitpid(self.pid, os.WNOHANG)[0] == 0
+        except ChildProcessError:
+            return False
+
+    def release(self) -> None:
+        """After its run: the zygote's ends closed, its folder removed."""
+        self.handoff.close()
+        os.close(self.ctl_r)
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def discard(self) -> None:
+        """An unused spare: killed (its sandbox follows, by its parent-death signal) and
+        reaped, before it ever ran anything of a job."""
+        try:
+            os.kill(self.pid, signal.SIGKILL)
+        except OSError:
+            pass
+        try:
+            os.waitpid(self.pid, 0)
+        except ChildProcessError:
+            pass
+        self.release()
+        _sweep()
+
+
+def _key(limits: dict, device: str) -> str:
+    return json.dumps([limits, device], sort_keys=True)
+
+
+def _spawn(plan, limits: Limits, device: str, keep: tuple[int, ...] = ()) -> _Child:
+    """Fork a child that sets up its sandbox and waits for a job (see :func:`_sandboxed`)."""
+    from . import isolation
+
+    workdir = tempfile.mkdtemp(prefix="submission-")
+    ctl_r, ctl_w = os.pipe()
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    sync = child_sync = None
+    if isolation.parent_maps(plan):
+        ready_r, ready_w = os.pipe()
+        go_r, go_w = os.pipe()
+        sync, child_sync = (ready_r, go_w), (ready_w, go_r)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            _job_child(plan, limits, workdir, theirs.fileno(), ctl_w, child_sync, device)
+        finally:
+            os._exit(72)
+    theirs.close()
+    os.close(ctl_w)
+    if sync is not None:
+        for fd in child_sync:
+            os.close(fd)
+        isolation.map_child(plan, pid, sync)
+        for fd in sync:
+            os.close(fd)
+    return _Child(pid, ctl_r, ours, workdir, _key(limits.to_dict(), device))
 
 
 def _ppid(pid: int) -> int:
@@ -205,7 +335,8 @@ def _ppid(pid: int) -> int:
 
 
 def _supervise(pid: int, ctl_r: int, sock: socket.socket, plan,
-               wall_seconds: float) -> dict[str, Any]:
+               wall_seconds: float, keep: frozenset[int] = frozenset()) -> dict[str, Any]:
+    """Follow one run to its end (``keep``: a spare child, which every sweep spares)."""
     start = time.monotonic()
     deadline = start + max(0.0, wall_seconds)
     pidfd = os.pidfd_open(pid)
@@ -257,13 +388,13 @@ def _supervise(pid: int, ctl_r: int, sock: socket.socket, plan,
                 except OSError:
                     pass
             else:
-                _sweep(spare=pid)
+                _sweep(keep | {pid}, reap=False)
         else:
             try:
                 os.killpg(pid, signal.SIGKILL)
             except OSError:
                 pass
-            _sweep(spare=pid)  # the child itself is waited for below
+            _sweep(keep | {pid}, reap=False)  # the child itself is waited for below
 
     try:
         exited = False
@@ -305,7 +436,7 @@ def _supervise(pid: int, ctl_r: int, sock: socket.socket, plan,
             status = signal.SIGKILL
     finally:
         os.close(pidfd)
-    _sweep()  # background processes the submission left behind
+    _sweep(keep)  # background processes the submission left behind
     if plan.sweep and not ns and plan.uid != os.geteuid():
         from .isolation import kill_uid
 
@@ -362,6 +493,11 @@ def serve(sock: socket.socket, level: str, slot: int) -> None:
 
     from . import harness, isolation, wire  # noqa: F401
 
+    # Every child shares the zygote's memory copy-on-write, but a garbage collection in a child
+    # would visit (and so copy) the headers of all ~330,000 objects imported above (a full
+    # collection costs ~160 ms): they are frozen out of the collector's reach here.
+    gc.collect()
+    gc.freeze()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the grader decides when the zygote stops
     try:
         plan = isolation.make_plan(level, slot)
@@ -373,65 +509,60 @@ def serve(sock: socket.socket, level: str, slot: int) -> None:
         sock.send(json.dumps({"ready": True, "level": level, "pid": os.getpid()}).encode())
     except OSError:
         return
-    while True:
-        try:
-            data, fds, _, _ = socket.recv_fds(sock, HEADER_BYTES, 3)
-        except OSError:
-            return
-        if not data:
-            return
-        try:
-            header = json.loads(data)
-        except ValueError:
-            header = {}
-        if not fds:
-            continue  # a late kill request for a job that has already ended
-        if len(fds) != 3 or "limits" not in header:
+    # The next job's sandbox is started while the current one runs, so that forking and
+    # entering the namespaces are off the path of the next submission. Not for a root grader's
+    # userns level, whose sandboxes hold the slot uid from the start: the sweep after each run
+    # (kill(-1) as that uid) would take the spare with it.
+    prespawn = not (plan.level == "userns" and plan.sweep)
+    spare: _Child | None = None
+    try:
+        while True:
+            try:
+                data, fds, _, _ = socket.recv_fds(sock, HEADER_BYTES, 3)
+            except OSError:
+                return
+            if not data:
+                return
+            try:
+                header = json.loads(data)
+            except ValueError:
+                header = {}
+            if not fds:
+                continue  # a late kill request for a job that has already ended
+            if len(fds) != 3 or "limits" not in header:
+                for fd in fds:
+                    os.close(fd)
+                sock.send(json.dumps({"setup_error": "malformed job request"}).encode())
+                continue
+            limits = Limits(**header["limits"])
+            device = str(header.get("device", "cpu"))
+            child, spare = spare, None
+            if child is not None and (child.key != _key(limits.to_dict(), device)
+                                      or not child.alive() or not child.hand(fds)):
+                child.discard()  # set up for other limits, or its set-up failed
+                child = None
+            if child is None:
+                child = _spawn(plan, limits, device)
+                child.hand(fds)  # if its set-up failed, _supervise reports how
             for fd in fds:
                 os.close(fd)
-            sock.send(json.dumps({"setup_error": "malformed job request"}).encode())
-            continue
-        limits = Limits(**header["limits"])
-        workdir = tempfile.mkdtemp(prefix="submission-")
-        ctl_r, ctl_w = os.pipe()
-        sync = child_sync = None
-        if isolation.parent_maps(plan):
-            ready_r, ready_w = os.pipe()
-            go_r, go_w = os.pipe()
-            sync, child_sync = (ready_r, go_w), (ready_w, go_r)
-        sys.stdout.flush()
-        sys.stderr.flush()
-        pid = os.fork()
-        if pid == 0:
+            if prespawn:
+                spare = _spawn(plan, limits, device)
             try:
-                sock.close()
-                os.close(ctl_r)
-                if sync is not None:
-                    for fd in sync:
-                        os.close(fd)
-                _job_child(plan, limits, workdir, *fds, ctl_w, child_sync,
-                           str(header.get("device", "cpu")))
+                status = _supervise(child.pid, child.ctl_r, sock, plan,
+                                    float(header.get("wall", 1e9)),
+                                    frozenset([spare.pid]) if spare else frozenset())
             finally:
-                os._exit(72)
-        for fd in (*fds, ctl_w):
-            os.close(fd)
-        if sync is not None:
-            for fd in child_sync:
-                os.close(fd)
-            isolation.map_child(plan, pid, sync)
-            for fd in sync:
-                os.close(fd)
-        try:
-            status = _supervise(pid, ctl_r, sock, plan, float(header.get("wall", 1e9)))
-        finally:
-            os.close(ctl_r)
-            shutil.rmtree(workdir, ignore_errors=True)
-        if status.pop("grader_gone"):
-            return
-        try:
-            sock.send(json.dumps(status).encode())
-        except OSError:
-            return
+                child.release()
+            if status.pop("grader_gone"):
+                return
+            try:
+                sock.send(json.dumps(status).encode())
+            except OSError:
+                return
+    finally:
+        if spare is not None:
+            spare.discard()
 
 
 # ---------------------------------------------------------------- the grader's side
@@ -620,6 +751,8 @@ class Zygote:
         open_fds = {res_r, out_r}
         writing = True
 
+        part_read = [False]  # the part last sent was read (its first case is running)
+
         def violation(why: str) -> None:
             nonlocal phase
             if not a.violation:
@@ -640,28 +773,33 @@ class Zygote:
                 else:
                     violation(f"unexpected {kind!r} message while loading")
             elif phase == "cases":
-                if a.in_flight is None:
-                    if kind == "start" and expect and key == expect[0]:
-                        a.in_flight, case_started = key, now
-                        watch = now + (call_limits or {}).get(key, limits.call_seconds) + grace
-                    elif kind == "done" and not expect and not parts:
-                        a.done, phase = True, "done"
-                        watch = now + grace
-                    else:
-                        violation(f"unexpected {kind!r} message between cases")
-                elif kind == "case" and key == a.in_flight:
+                # once a part is read, its cases run in the order they were sent: the one
+                # after the last report is the one running (no message announces it: one write
+                # per case, not two)
+                if a.in_flight is not None and kind == "case" and key == a.in_flight:
                     a.reports[key] = msg
                     a.seconds[key] = now - case_started
-                    a.in_flight = None
                     expect.pop(0)
                     if not expect:
+                        a.in_flight = None
                         send_next_part(now)
                     else:
-                        watch = now + grace
+                        start_case(now)
+                elif a.in_flight is None and kind == "part" and expect and not part_read[0]:
+                    part_read[0] = True
+                    start_case(now)
+                elif a.in_flight is None and kind == "done" and not expect and not parts:
+                    a.done, phase = True, "done"
+                    watch = now + grace
                 else:
-                    violation(f"unexpected {kind!r} message during a case")
+                    violation(f"unexpected {kind!r} message during the cases")
             elif phase == "done":
                 violation("a message after 'done'")
+
+        def start_case(now: float) -> None:
+            nonlocal watch, case_started
+            a.in_flight, case_started = expect[0], now
+            watch = now + (call_limits or {}).get(expect[0], limits.call_seconds) + grace
 
         def send_next_part(now: float) -> None:
             nonlocal phase, watch, expect
@@ -671,6 +809,7 @@ class Zygote:
                 data, keys = parts.pop(0)
                 pending.extend(data)
                 expect = list(keys)
+                part_read[0] = False
 
         try:
             while True:
@@ -722,6 +861,11 @@ class Zygote:
                 if status is not None:
                     timeout = 0.05
                 ready_r, ready_w, _ = select.select(rlist, wlist, [], timeout)
+                if res_r in ready_r and phase == "cases" and a.in_flight is not None \
+                        and not pending:
+                    # let a fast submission write several reports before this process wakes
+                    # again: a wake-up per report would preempt it once per case
+                    time.sleep(COALESCE_SECONDS)
                 if ready_w:
                     try:
                         n = os.write(job_w, pending[: 1 << 20])

@@ -50,6 +50,9 @@ class Attack:
     cell: Callable[[Context], str] | None = None  # extra code cell appended to the solved notebook
     file: Callable[[Context, bytes], tuple[str, bytes]] | None = None  # or a whole file
     zero: tuple[str, ...] = ("q8",)  # questions that must score 0; the others full marks
+    # questions the attack forged reports for: a forged report is only a claimed value, checked
+    # like any other, so they may lose points (the forger's own), never gain any
+    forged: tuple[str, ...] = ()
     status: tuple[str, ...] = ("graded",)  # acceptable statuses
     message: tuple[str, ...] = ()  # substrings the result message must contain
     rows: int = 1  # gradebook rows this file gives
@@ -135,7 +138,7 @@ ATTACKS = [
                    except OSError:
                        pass
                return None
-           '''), status=("crashed",)),
+           '''), status=("crashed",), forged=("q9",)),
     Attack("forge_stdout", "print a fake results.json and 'all tests passed' to stdout",
            _cell('''
            def rnn_forward(*args):

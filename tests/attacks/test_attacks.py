@@ -101,6 +101,8 @@ def test_each_attack_gets_exactly_the_score_it_deserves(graded, attack):
         for q in r.questions:
             if q.name in attack.zero:
                 assert q.score == 0, (q.name, [c.message for c in q.cases])
+            elif q.name in attack.forged:  # the forged claims were checked, and failed
+                assert q.score < q.max_score, (q.name, [c.message for c in q.cases])
             else:
                 assert q.score == pytest.approx(q.max_score), \
                     (q.name, [c.message for c in q.cases if not c.passed], r.message)

@@ -65,3 +65,22 @@ def test_pickle_never_used():
 
     with pytest.raises(wire.WireError):
         wire.dumps({"x": Evil()})
+
+
+def test_the_tensor_blob_is_what_the_safetensors_library_writes_and_reads():
+    from safetensors.torch import load, save
+
+    tensors = {"t0": torch.randn(3, 4), "t1": torch.tensor(2.5, dtype=torch.float64),
+               "t2": torch.zeros(0, 5), "t3": torch.tensor([True, False, True]),
+               "t4": torch.randn(2, 3).to(torch.bfloat16), "t5": torch.arange(-3, 4).to(torch.int8),
+               "t6": torch.arange(7), "t7": torch.randn(5).half(),
+               "t8": torch.arange(9).to(torch.uint8), "t9": torch.arange(4).to(torch.int16),
+               "t10": torch.arange(4).to(torch.int32)}
+    assert set(wire.SAFETENSORS_DTYPES) == set(wire.DTYPES)
+    blob = wire.safetensors_bytes(tensors)
+    back = load(blob)
+    assert set(back) == set(tensors)
+    for key, t in tensors.items():
+        assert back[key].dtype == t.dtype and back[key].shape == t.shape, key
+        assert torch.equal(back[key], t), key
+    assert load(save(tensors)).keys() == back.keys()

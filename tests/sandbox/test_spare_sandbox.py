@@ -1,0 +1,93 @@
+"""The next job's sandbox is set up while the current one runs (a *spare*, see
+``autograder.sandbox.zygote._Child``): a run in a spare must be exactly as isolated and limited
+as a run in a freshly forked sandbox, a spare set up for other limits must never be used, and
+closing a worker must leave no spare behind."""
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+
+from autograder.sandbox import isolation
+from autograder.sandbox.limits import Limits
+from autograder.sandbox.zygote import Zygote, _descendants
+
+from .test_isolation import CONFINED, LIMITS, run, value
+
+PROBE = '''
+def probe():
+    import os, resource
+    tmp = os.environ.get("TMPDIR", "/tmp")
+    seen = {"uid": os.getuid(), "pid": os.getpid(), "cwd": os.getcwd(),
+            "tmp": sorted(os.listdir(tmp)),
+            "file_limit": resource.getrlimit(resource.RLIMIT_FSIZE)[0],
+            "memory_limit": resource.getrlimit(resource.RLIMIT_AS)[0]}
+    with open(tmp + "/left-by-the-last-run", "w") as f:
+        f.write("x")
+    return seen
+'''
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(") ")[1][0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.parametrize("level", CONFINED)
+def test_runs_in_spares_are_isolated_like_the_first_and_use_their_own_limits(level):
+    other = Limits(**{**LIMITS.to_dict(), "file_bytes": 3 << 20, "memory_bytes": 3 << 30})
+    with Zygote(level) as z:
+        seen = [value(run(z, [PROBE], limits=limits)) for limits in (LIMITS, LIMITS, other,
+                                                                     other, LIMITS)]
+    first = seen[0]
+    for s, limits in zip(seen, (LIMITS, LIMITS, other, other, LIMITS)):
+        assert s["uid"] == first["uid"]
+        if level != "landlock":  # (landlock's home is the run's own fresh folder)
+            assert s["pid"] == 1 and s["cwd"] == first["cwd"]
+        assert "left-by-the-last-run" not in s["tmp"]  # every run has a fresh scratch folder
+        assert s["file_limit"] == limits.file_bytes and s["memory_limit"] == limits.memory_bytes
+
+
+@pytest.mark.parametrize("level", CONFINED)
+def test_a_worker_keeps_one_spare_and_closing_it_leaves_nothing(level):
+    z = Zygote(level)
+    try:
+        assert value(run(z, ["def probe():\n    return 1\n"])) == 1
+        z.wait_idle()
+        spare = _descendants(z.proc.pid)
+        if level == "userns" and os.geteuid() == 0:
+            # a root grader's userns sandboxes hold the slot uid from the start, and the sweep
+            # after each run would kill a spare: none is kept
+            assert not spare
+            return
+        assert spare, "no sandbox was started ahead of the next job"
+        assert value(run(z, ["def probe():\n    return 2\n"])) == 2  # runs in the spare
+        z.wait_idle()
+        assert not set(spare) & set(_descendants(z.proc.pid)), "the spare was not used"
+        spare = _descendants(z.proc.pid)
+    finally:
+        z.close()
+    deadline = time.monotonic() + 5
+    while any(_alive(p) for p in spare) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not [p for p in spare if _alive(p)]
+    if os.geteuid() == 0 and level != "landlock":
+        assert not isolation.processes_of(isolation.SLOT_UID_BASE + z.slot)
+
+
+def test_a_spare_whose_set_up_failed_is_replaced():
+    """Limits that the sandbox cannot enter (a negative tmpfs size) fail the run that uses
+    them, and the spare set up with them is not used for the next job."""
+    level = CONFINED[0]
+    bad = Limits(**{**LIMITS.to_dict(), "tmp_bytes": -1})
+    with Zygote(level) as z:
+        assert value(run(z, ["def probe():\n    return 1\n"])) == 1
+        out = run(z, ["def probe():\n    return 1\n"], limits=bad)
+        assert out.setup_error
+        out = run(z, ["def probe():\n    return 1\n"], limits=bad)  # its spare failed too
+        assert out.setup_error
+        assert value(run(z, ["def probe():\n    return 3\n"])) == 3
