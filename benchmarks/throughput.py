@@ -81,8 +81,12 @@ def make_submissions(course: Course, hw: str, folder: Path, n: int, start: int =
     return paths
 
 
-def bare_seconds(course: Course, hw: str, notebook: Path, repeats: int = 5) -> float:
-    """The submission's own work, warm, in-process: definitions + every call on every case."""
+def bare_seconds(course: Course, hw: str, notebook: Path, repeats: int = 5
+                 ) -> tuple[float, float]:
+    """The submission's own work: definitions + every call on every case, (1) warm, in this
+    process, and (2) in a child just forked from it (what any fresh process per submission
+    costs: its first writes to memory shared with the parent are page faults and its caches
+    are cold), each the median of ``repeats``."""
     import torch
 
     from autograder.sandbox import harness
@@ -90,8 +94,8 @@ def bare_seconds(course: Course, hw: str, notebook: Path, repeats: int = 5) -> f
     torch.set_num_threads(1)  # as in every sandbox
     fixtures, _ = fixture_store.ensure(course, course.config(hw))
     cells = code_cells(notebook.read_bytes())
-    times = []
-    for _ in range(repeats + 1):
+
+    def once() -> float:
         t = time.perf_counter()
         namespace = {"__name__": "__main__"}
         for source in cells:
@@ -110,8 +114,21 @@ def bare_seconds(course: Course, hw: str, notebook: Path, repeats: int = 5) -> f
                     module(*args, **kwargs)
             else:
                 target(*args, **kwargs)
-        times.append(time.perf_counter() - t)
-    return statistics.median(times[1:])  # the first one warms caches
+        return time.perf_counter() - t
+
+    warm = statistics.median([once() for _ in range(repeats + 1)][1:])  # the first warms up
+    forked = []
+    for _ in range(repeats):
+        r, w = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            os.write(w, repr(once()).encode())
+            os._exit(0)
+        os.close(w)
+        os.waitpid(pid, 0)
+        forked.append(float(os.read(r, 100)))
+        os.close(r)
+    return warm, statistics.median(forked)
 
 
 def ours(course: Course, hw: str, paths: list[Path], workers: int | None,
@@ -130,12 +147,12 @@ def ours(course: Course, hw: str, paths: list[Path], workers: int | None,
     return seconds
 
 
-def per_submission(course: Course, hw: str, paths: list[Path]) -> tuple[float, float]:
-    """(bare, ours) seconds per submission, ours on one warm worker."""
-    bare = bare_seconds(course, hw, paths[0])
+def per_submission(course: Course, hw: str, paths: list[Path]) -> tuple[float, float, float]:
+    """(bare, bare in a fresh fork, ours) seconds per submission, ours on one warm worker."""
+    bare, forked = bare_seconds(course, hw, paths[0])
     stamps: list[float] = []
-    ours(course, hw, paths[:12], 1, stamps)
-    return bare, statistics.median(b - a for a, b in zip(stamps[1:], stamps[2:]))
+    ours(course, hw, paths[:16], 1, stamps)
+    return bare, forked, statistics.median(b - a for a, b in zip(stamps[1:], stamps[2:]))
 
 
 def otter_seconds(course: Course, hw: str, paths: list[Path]) -> float:
@@ -181,7 +198,7 @@ def main() -> None:
     workers = args.workers or default_workers()
     work = Path(tempfile.mkdtemp(prefix="bench-subs-"))
     sizes = [int(s) for s in args.sizes.split(",") if s]
-    biggest = max(sizes + [args.rerun, args.course_scale, args.otter, 12])
+    biggest = max(sizes + [args.rerun, args.course_scale, args.otter, 16])
     paths = make_submissions(course, hw, work / hw, biggest)
     cases = len(fixture_store.ensure(course, course.config(hw))[0].cases)
     print(f"{hw}: {cases} cases; {os.cpu_count()} cores, {workers} workers, isolation "
@@ -189,10 +206,11 @@ def main() -> None:
 
     print("\n1. per submission, one warm worker")
     for name in [hw] + [h for h in args.per_assignment.split(",") if h and h != hw]:
-        subs = paths if name == hw else make_submissions(course, name, work / name, 12)
-        bare, one = per_submission(course, name, subs)
-        print(f"   {name}: bare {bare * 1000:8.1f} ms   ours {one * 1000:8.1f} ms   overhead "
-              f"{(one - bare) * 1000:8.1f} ms = {(one - bare) / bare:5.2f}x bare")
+        subs = paths if name == hw else make_submissions(course, name, work / name, 16)
+        bare, forked, one = per_submission(course, name, subs)
+        print(f"   {name}: bare {bare * 1000:7.1f} ms (in a fresh fork {forked * 1000:7.1f} ms)"
+              f"   ours {one * 1000:7.1f} ms   overhead {(one - bare) * 1000:7.1f} ms = "
+              f"{(one - bare) / bare:5.2f}x bare")
 
     otter_rate = None
     if args.otter:

@@ -216,6 +216,10 @@ def _grade_local(grader: "Grader", todo: list[tuple[int, Submission]],
     for item in todo:
         jobs.put(item)
     errors: list[BaseException] = []
+    # Each worker runs submissions in its sandboxes; one scorer thread turns their output into
+    # verdicts and commits the results, so that a worker starts its next submission at once.
+    # (Bounded: workers wait rather than pile up the output of runs not yet scored.)
+    ran: queue.Queue = queue.Queue(maxsize=2 * workers)
 
     def work() -> None:
         zygote = None  # started on the first job
@@ -227,19 +231,42 @@ def _grade_local(grader: "Grader", todo: list[tuple[int, Submission]],
                     return
                 if zygote is None:
                     zygote = take()
-                result, log = grader.grade(sub, zygote)
-                done(index, result, log)
+                output = grader.run(sub, zygote)
+                while not errors:
+                    try:
+                        ran.put((index, output), timeout=0.5)
+                        break
+                    except queue.Full:
+                        continue
         except BaseException as e:  # a bug in the grader itself: surface it, don't hang
             errors.append(e)
         finally:
             if zygote is not None:
                 zygote.close()
 
+    def score() -> None:
+        while True:
+            item = ran.get()
+            if item is None:
+                return
+            if errors:
+                continue  # drain, so that no worker waits on a full queue
+            try:
+                index, output = item
+                result, log = grader.score(output)
+                done(index, result, log)
+            except BaseException as e:  # noqa: BLE001 - as in work()
+                errors.append(e)
+
+    scorer = threading.Thread(target=score, name="grader-scorer", daemon=True)
+    scorer.start()
     threads = [threading.Thread(target=work, name=f"grader-{i}", daemon=True)
                for i in range(workers)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
+    ran.put(None)
+    scorer.join()
     if errors:
         raise errors[0]

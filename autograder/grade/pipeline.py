@@ -70,6 +70,11 @@ class Grader:
     # -- the whole pipeline for one submission
     def grade(self, sub: Submission, zygote: Zygote) -> tuple[GradingResults, str]:
         """Returns the results and an instructor-only log (the submission's own output)."""
+        return self.score(self.run(sub, zygote))
+
+    def run(self, sub: Submission, zygote: Zygote) -> "Ran":
+        """The steps up to the sandboxed run (what needs the zygote); :meth:`score` does the
+        rest, so that a batch can score one submission while the next one runs."""
         start = time.perf_counter()
         result = GradingResults(
             assignment=self.config.name, submission=sub.name, student_id=sub.student_id,
@@ -82,11 +87,18 @@ class Grader:
                 raise NotebookError(sub.error)
             cells = code_cells(sub.data)
         except NotebookError as e:
-            result.status, result.message = "error", str(e)
-            result.questions = self._score({}, reason=f"not graded: {e}")
-            result.seconds = time.perf_counter() - start
-            return result, ""
+            return Ran(result, None, str(e), time.perf_counter() - start)
         run = zygote.run(self.parsed_job(cells), self.limits)
+        return Ran(result, run, "", time.perf_counter() - start)
+
+    def score(self, ran: "Ran") -> tuple[GradingResults, str]:
+        start = time.perf_counter()
+        result, run = ran.result, ran.run
+        if run is None:
+            result.status, result.message = "error", ran.error
+            result.questions = self._score({}, reason=f"not graded: {ran.error}")
+            result.seconds = ran.seconds + time.perf_counter() - start
+            return result, ""
         reports = {(m.get("question"), m.get("case")): m
                    for m in run.messages if m.get("kind") == "case"}
         result.status, result.message, reason = _run_status(run, self.limits)
@@ -94,7 +106,7 @@ class Grader:
         if notes:
             result.message = "; ".join(filter(None, [result.message, notes]))
         result.questions = self._score(reports, reason)
-        result.seconds = time.perf_counter() - start
+        result.seconds = ran.seconds + time.perf_counter() - start
         log = run.output.decode("utf-8", "replace")
         if run.output_truncated:
             log += "\n[output truncated]"
@@ -118,6 +130,17 @@ class Grader:
                 round(sum(c.score for c in qr.cases), 6)
             questions.append(qr)
         return questions
+
+
+@dataclass
+class Ran:
+    """A submission between :meth:`Grader.run` and :meth:`Grader.score`: its results so far,
+    and the sandbox's output (None when the notebook could not be read: ``error`` says why)."""
+
+    result: GradingResults
+    run: RunOutput | None
+    error: str
+    seconds: float
 
 
 def _run_status(run: RunOutput, limits: Limits) -> tuple[str, str, str]:

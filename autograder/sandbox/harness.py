@@ -191,7 +191,9 @@ def _reclaim(*streams: BinaryIO) -> None:
     non-blocking read of the next part would fail before the part arrives)."""
     for stream in streams:
         try:
-            os.set_blocking(stream.fileno(), True)
+            fd = stream.fileno()
+            if not os.get_blocking(fd):
+                os.set_blocking(fd, True)
         except (OSError, ValueError, AttributeError):  # closed, or an in-memory stream
             pass
 

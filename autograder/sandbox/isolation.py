@@ -447,14 +447,18 @@ def drop_privileges(plan: Plan) -> None:
 
 
 def sweep_uid(uid: int) -> None:
-    """Kill every process of a slot uid, from a process that has just become that uid (it is
-    spared by kill(-1)). Only for dedicated slot uids, never for the grader's own."""
-    os.setresgid(uid, uid, uid)
-    os.setresuid(uid, uid, uid)
+    """Kill every process of a slot uid, from a root process that becomes that uid for the
+    purpose (kill(-1) spares the caller). Root stays its saved uid (so no process of the slot
+    uid can signal or trace it meanwhile) and it is root again afterwards: a process that
+    outlives the sweep (it is still exiting when the next run starts) is not one of the slot
+    uid's. Only for dedicated slot uids, never for the grader's own."""
+    os.setresuid(uid, uid, 0)
     try:
         os.kill(-1, signal.SIGKILL)
     except OSError:
         pass
+    finally:
+        os.setresuid(0, 0, 0)
 
 
 def processes_of(uid: int) -> list[int]:

@@ -210,12 +210,11 @@ def _frame(tree: Any, tensors: dict[str, torch.Tensor]) -> bytes:
 
 
 def dumps_encoded(message: dict[str, Any], key: str, encoded: tuple[Any, dict]) -> bytes:
-    """A message (a str-keyed dict of plain data, no tensors) with one more entry ``key`` that
-    was already encoded by :func:`encode` (so that a value is encoded, and copied, only once)."""
-    tree, tensors = encode(message)
-    assert not tensors and type(tree) is dict and key not in tree
-    tree[key] = encoded[0]
-    return _frame(tree, encoded[1])
+    """A message (a str-keyed dict of JSON data, no tensors: the harness's own report) with one
+    more entry ``key`` that was already encoded by :func:`encode` (so that a value is encoded,
+    and copied, only once)."""
+    assert key not in message
+    return _frame({**message, key: encoded[0]}, encoded[1])
 
 
 def loads(data: bytes, max_bytes: int = 1 << 30) -> Any:

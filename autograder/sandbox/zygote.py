@@ -228,10 +228,12 @@ def _job_child(plan, limits: Limits, workdir: str, handoff: int, ctl_w: int,
         os.close(handoff)
         _ctl(ctl_w, pid=pid)
         _, status = os.waitpid(pid, 0)
-        _ctl(ctl_w, status=status)
-        os.close(ctl_w)
         if plan.sweep:  # anything of the slot uid that escaped the namespace dies too
             isolation.sweep_uid(plan.uid)
+        # the run is over (the zygote does not wait for this process's own exit, which takes
+        # as long as the sandbox's: both unmap a copy of the zygote's memory)
+        _ctl(ctl_w, status=status)
+        os.close(ctl_w)
         os._exit(0)
     except BaseException as e:  # noqa: BLE001
         _ctl(ctl_w, error=f"{type(e).__name__}: {e}")
@@ -414,6 +416,8 @@ def _supervise(pid: int, ctl_r: int, sock: socket.socket, plan,
                 elif fd == ctl_r:
                     if not read_ctl():
                         poller.unregister(ctl_r)
+                    if ns and raw_status is not None:  # the sandbox ended, its uid is swept
+                        exited = True
                 elif fd == sock.fileno():
                     try:
                         data = sock.recv(HEADER_BYTES)
@@ -430,13 +434,17 @@ def _supervise(pid: int, ctl_r: int, sock: socket.socket, plan,
                         request = {}
                     if isinstance(request, dict) and request.get("kill"):
                         kill(str(request["kill"])[:100])
+        lingering = False
         try:
-            _, status = os.waitpid(pid, 0)
+            # the supervisor that reported a status may still be exiting: reaped later
+            done_pid, status = os.waitpid(pid, os.WNOHANG if ns and raw_status is not None
+                                          else 0)
+            lingering = done_pid == 0
         except ChildProcessError:  # pragma: no cover - reaped elsewhere: status unknown
             status = signal.SIGKILL
     finally:
         os.close(pidfd)
-    _sweep(keep)  # background processes the submission left behind
+    _sweep(keep | {pid} if lingering else keep)  # what the submission left behind
     if plan.sweep and not ns and plan.uid != os.geteuid():
         from .isolation import kill_uid
 
@@ -456,6 +464,7 @@ def _supervise(pid: int, ctl_r: int, sock: socket.socket, plan,
         "seconds": time.monotonic() - start,
         "setup_error": setup_error,
         "grader_gone": grader_gone,
+        "lingering": lingering,
     }
 
 
@@ -515,8 +524,16 @@ def serve(sock: socket.socket, level: str, slot: int) -> None:
     # (kill(-1) as that uid) would take the spare with it.
     prespawn = not (plan.level == "userns" and plan.sweep)
     spare: _Child | None = None
+    exiting: set[int] = set()  # supervisors of finished runs, still unmapping their memory
     try:
         while True:
+            for pid in list(exiting):
+                try:
+                    if os.waitpid(pid, os.WNOHANG)[0] == 0:
+                        continue
+                except ChildProcessError:
+                    pass
+                exiting.discard(pid)
             try:
                 data, fds, _, _ = socket.recv_fds(sock, HEADER_BYTES, 3)
             except OSError:
@@ -551,9 +568,11 @@ def serve(sock: socket.socket, level: str, slot: int) -> None:
             try:
                 status = _supervise(child.pid, child.ctl_r, sock, plan,
                                     float(header.get("wall", 1e9)),
-                                    frozenset([spare.pid]) if spare else frozenset())
+                                    frozenset([*exiting, *([spare.pid] if spare else [])]))
             finally:
                 child.release()
+            if status.pop("lingering"):
+                exiting.add(child.pid)
             if status.pop("grader_gone"):
                 return
             try:
