@@ -358,7 +358,15 @@ class _Net(nn.Module):
         return torch.tanh(self.fc(x)).sum(dim=-1)
 
 def _f(x, w):
-    return torch.sigmoid(x @ w.T + 1.0), float(x.mean())
+    F = torch.nn.functional
+    y = torch.sigmoid(x @ w.T + 1.0)
+    z = torch.tanh(x) * torch.exp(-x) + torch.relu(x).pow(2) - torch.log1p(x.abs())
+    a = F.softmax(z, dim=-1) @ torch.linalg.solve(w + 3 * torch.eye(3), w).T
+    b = F.conv2d(torch.ones(1, 1, 4, 4), torch.ones(1, 1, 2, 2), padding=1).flatten()
+    c = F.binary_cross_entropy(torch.sigmoid(x), torch.ones_like(x)) + F.mse_loss(x, y)
+    d = torch.cat([x, y]).reshape(-1).clamp(0, 1).sum() + torch.stack([x, y]).max()
+    e = torch.where(x > 0, x, -x).norm() + torch.randn(3).std() + b.mean() + c + d
+    return y, a, float(x.mean()), int(x.argmax()), e.item(), (x == y).all().item()
 '''
 
 
