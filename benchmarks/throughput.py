@@ -11,7 +11,8 @@ must get full marks (checked). Prints, for assignment HW (built first if needed)
    interpreter, in-process, exec the same definitions (the notebook's code cells as the harness
    filters them) and call the same functions on the same inputs (modules built, their weights
    loaded, evaluated under no_grad), nothing else: no process, no isolation, no transfer, no
-   comparison (median of 5). Ours: the median interval between consecutive results of a
+   comparison (median of 5); also the same in a child just forked from this interpreter (the
+   cost of a fresh process alone). Ours: the median interval between consecutive results of a
    one-worker ``api.grade`` run (the zygote's start excluded; everything else in: fork, entering
    the isolation level, the harness, sending inputs and values both ways, the ladder of checks,
    the results file and the store commit). Overhead = ours - bare, also as a multiple of bare;
@@ -28,22 +29,28 @@ must get full marks (checked). Prints, for assignment HW (built first if needed)
 per submission, so its ratio to bare depends on how much work the assignment's functions do).
 Benchmarks are scripts, never timed tests; the load average is printed with the figures.
 
-Measured on the course's 2-core CPU machine (idle, load average 0.9 at the start; namespaces
-isolation, 2 workers), ``benchmarks/throughput.py --per-assignment hw2,hw3``, 6 min 40 s in all:
+Measured on the course's 2-core CPU machine (namespaces isolation, 2 workers),
+``benchmarks/throughput.py --per-assignment hw2,hw3,hw4,hw5``, 14.6 min in all (this VM's speed
+drifts: an earlier run of nearly the same code was 10-25 % faster throughout):
 
-    1. one warm worker   hw1: bare 17.6 ms, ours 145.6 ms (overhead 128 ms = 7.3x bare)
-                         hw2: bare 495 ms,  ours 627 ms   (overhead 132 ms = 0.27x bare)
-                         hw3: bare 23.8 ms, ours 185.7 ms (overhead 162 ms = 6.8x bare)
-    2. 3 submissions     otter run 33.15 s (11.05 s each); ours 5.82 s with start-up: 5.7x
-    3. throughput        1: 0.16/s (1.8x otter)   10: 1.50/s (16.5x)
-                         100: 5.97/s (66x)        1000: 9.65/s (107x)
-    4. unchanged re-run of 300 graded submissions: 2.09 s
-    5. 1,500 submissions in one run: 151.9 s (2.5 min, 9.87/s)
+    1. one warm worker   hw1: bare 15.8 ms (fresh fork 22.6 ms), ours 85.9 ms (4.45x bare)
+                         hw2: bare 453 ms (511 ms),   ours 554 ms  (0.22x bare)
+                         hw3: bare 22.0 ms (32.3 ms), ours 114 ms  (4.20x bare)
+                         hw4: bare 9.36 s (8.62 s),   ours 9.98 s  (0.07x bare)
+                         hw5: bare 8.71 s (8.90 s),   ours 8.27 s  (within noise)
+    2. 3 submissions     otter run 33.88 s (11.29 s each); ours 4.86 s with start-up: 7.0x
+    3. throughput        1: 0.20/s (2.3x otter)   10: 1.87/s (21x)
+                         100: 8.31/s (94x)        1000: 11.33/s (128x)
+    4. unchanged re-run of 300 graded submissions: 1.76 s
+    5. 1,500 submissions in one run: 140.8 s (2.3 min, 10.65/s)
 
-The fixed cost per submission (fork, entering the namespaces, the harness, the checks, the
-results file and the store) is 130-160 ms; it is below bare execution for assignments whose
-functions do real work (hw2 trains a CNN), and several times bare execution for hw1 and hw3, whose
-68-case notebooks run in about 20 ms.
+Per submission, the next sandbox is set up while the current one runs, and results are scored
+on another thread, so what remains is the run itself: for hw1, ~11 ms waiting for the previous
+sandbox to exit, and the cases costing about twice what they cost when the same process runs
+them again (first-touch copy-on-write faults and cold caches; "fresh fork" above is bare
+execution in a just-forked child, before any isolation). That is below bare execution for
+assignments whose functions do real work (hw2, hw4, hw5), and several times bare execution for
+hw1 and hw3, whose 68-case notebooks run in about 20 ms.
 """
 from __future__ import annotations
 
