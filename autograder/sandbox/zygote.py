@@ -531,8 +531,8 @@ def serve(sock: socket.socket, level: str, slot: int) -> None:
                 try:
                     if os.waitpid(pid, os.WNOHANG)[0] == 0:
                         continue
-                except ChildProcessError:
-                    pass
+                except ChildProcessError:  # reaped by a sweep meanwhile
+                    _reaped.pop(pid, None)
                 exiting.discard(pid)
             try:
                 data, fds, _, _ = socket.recv_fds(sock, HEADER_BYTES, 3)
