@@ -14,6 +14,7 @@ exploratory cell cannot take the graded ones down with it. Notebook plumbing (``
 from __future__ import annotations
 
 import ast
+import functools
 import os
 import signal
 import sys
@@ -333,7 +334,7 @@ def main(job_in: BinaryIO, results_out: BinaryIO) -> None:
                                                value_bytes)
                     end_descendants()
                     _flush()
-                    _reclaim(job_in, results_out)
+                    _reclaim(results_out)  # (the job pipe: before the next part is read)
                 if report["status"] == "timeout":
                     timed_out.add(question["name"])
                 report.update(kind="case", **where)
@@ -370,12 +371,9 @@ def _f(x, w):
 '''
 
 
-def warm_up() -> None:
-    """Exercise the harness once on a job of its own (a cell, a function, a module, the wire),
-    in a sandbox that waits for its job: the memory it shares with the zygote and that every
-    run writes to is copied then, not while a submission runs."""
-    import io
-
+@functools.cache
+def warm_up_stream() -> bytes:
+    """The warm-up's job, as :func:`main` reads it (the same bytes every time)."""
     job = wire.dumps({"questions": [
         {"question": "f", "name": "_f", "call": "function",
          "cases": [{"name": "c", "args": [torch.ones(2, 3), torch.ones(3, 3)], "kwargs": {}}]},
@@ -385,4 +383,13 @@ def warm_up() -> None:
         "more": False})
     header = wire.dumps({"cells": [WARM_UP_CELL], "device": "cpu", "call_seconds": 10.0,
                          "load_seconds": 10.0, "more": True})
-    main(io.BytesIO(header + job), io.BytesIO())
+    return header + job
+
+
+def warm_up() -> None:
+    """Exercise the harness once on a job of its own (a cell, a function, a module, the wire),
+    in a sandbox that waits for its job: the memory it shares with the zygote and that every
+    run writes to is copied then, not while a submission runs."""
+    import io
+
+    main(io.BytesIO(warm_up_stream()), io.BytesIO())

@@ -112,7 +112,7 @@ def _descendants(pid: int, keep: frozenset[int] = frozenset()) -> list[int]:
         for tid in tasks:
             try:
                 with open(f"/proc/{p}/task/{tid}/children") as f:
-                    kids = [int(k) for k in f.read().split() if int(k) not in keep]
+                    kids = [k for k in map(int, f.read().split()) if k not in keep]
             except (OSError, ValueError):
                 continue
             found += kids
@@ -294,7 +294,7 @@ def _key(limits: dict, device: str) -> str:
     return json.dumps([limits, device], sort_keys=True)
 
 
-def _spawn(plan, limits: Limits, device: str, keep: tuple[int, ...] = ()) -> _Child:
+def _spawn(plan, limits: Limits, device: str) -> _Child:
     """Fork a child that sets up its sandbox and waits for a job (see :func:`_sandboxed`)."""
     from . import isolation
 
@@ -501,6 +501,8 @@ def serve(sock: socket.socket, level: str, slot: int) -> None:
     _preload()
 
     from . import harness, isolation, wire  # noqa: F401
+
+    harness.warm_up_stream()  # encoded once here; every spare replays the same bytes
 
     # Every child shares the zygote's memory copy-on-write, but a garbage collection in a child
     # would visit (and so copy) the headers of all ~330,000 objects imported above (a full

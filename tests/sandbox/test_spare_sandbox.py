@@ -4,7 +4,10 @@ as a run in a freshly forked sandbox, a spare set up for other limits must never
 closing a worker must leave no spare behind."""
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
 import time
 
 import pytest
@@ -13,6 +16,7 @@ from autograder.sandbox import isolation
 from autograder.sandbox.limits import Limits
 from autograder.sandbox.zygote import Zygote, _descendants
 
+from ..conftest import REPO
 from .test_isolation import CONFINED, LIMITS, run, value
 
 PROBE = '''
@@ -99,3 +103,22 @@ def test_a_spare_whose_set_up_failed_is_replaced():
         out = run(z, ["def probe():\n    return 1\n"], limits=bad)  # its spare failed too
         assert out.setup_error
         assert value(run(z, ["def probe():\n    return 3\n"])) == 3
+
+
+def test_the_warm_up_job_runs_clean():
+    """A spare swallows warm-up failures (it is only slower without it), so the warm-up job is
+    checked here: every case returns. In a subprocess: the harness kills its process's
+    children after each call, and this test process has zygotes as children."""
+    code = ("import io, json; from autograder.sandbox import harness, wire\n"
+            "out = io.BytesIO(); harness.main(io.BytesIO(harness.warm_up_stream()), out)\n"
+            "buf = io.BytesIO(out.getvalue()); msgs = []\n"
+            "while buf.tell() < len(out.getvalue()): msgs.append(wire.read_message(buf))\n"
+            "print(json.dumps([[m['kind'], m.get('status'), m.get('error_type')] for m in msgs"
+            " if m['kind'] != 'cell']))\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=REPO, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    kinds = json.loads(done.stdout)
+    loaded = [k for k in kinds if k[0] == "loaded"]
+    assert loaded and kinds[-1] == ["done", None, None]
+    assert [k for k in kinds if k[0] == "case"] == [["case", "returned", None]] * 2, kinds
