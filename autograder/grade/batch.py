@@ -25,7 +25,7 @@ import os
 import queue
 import tempfile
 import threading
-from dataclasses import fields, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable
 
@@ -85,7 +85,7 @@ def sync_result(out: Path, result: GradingResults) -> None:
     """Make ``OUT/results/<name>.json`` hold ``result`` (a reused one): rewritten only when it
     is missing or says something else (e.g. the student went back to an earlier version)."""
     path = out / "results" / f"{result.submission}.json"
-    meta = {f.name: getattr(result, f.name) for f in fields(result) if f.name != "questions"}
+    meta = result.metadata()
     try:  # same bytes, fixtures and grader (all in extra_data): the same tests
         if json.loads(path.read_bytes()).get("extra_data") == meta:
             return

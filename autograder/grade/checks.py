@@ -128,14 +128,19 @@ def _compare_tensor(got: Any, expected: torch.Tensor, what: str, case: FixtureCa
                               f"{_category(expected.dtype)} tensor")
     if expected.is_floating_point():
         g, e = got.double(), expected.double()
-        bad_got = ~torch.isfinite(g) & torch.isfinite(e)
-        if bad_got.any():
-            return Verdict(False, f"{what} contains NaN or inf where the reference is finite")
+        # equal values are close (one cheap op instead of a handful, for every case of every
+        # submission); close everywhere implies finite wherever the reference is finite
+        if torch.equal(g, e):
+            return PASS
         close = torch.isclose(g, e, rtol=case.rtol, atol=case.atol, equal_nan=True)
+        if bool(close.all()):
+            return PASS
+        if (~torch.isfinite(g) & torch.isfinite(e)).any():
+            return Verdict(False, f"{what} contains NaN or inf where the reference is finite")
     else:
         close = got == expected
-    if bool(close.all()):
-        return PASS
+        if bool(close.all()):
+            return PASS
     if case.hidden:
         return Verdict(False, f"{what} values do not match the reference within tolerance "
                               f"(rtol={case.rtol:g}, atol={case.atol:g})")

@@ -51,6 +51,9 @@ LEVELS = ("namespaces", "userns", "landlock", "process")  # strongest first
 CHOICES = ("auto", *LEVELS)
 SLOT_UID_BASE = 61000  # below systemd's DynamicUser range (61184-65519)
 MAX_SLOTS = 128
+# a second uid per slot (60872-60999): a root grader's namespace sandboxes take the two in
+# turn, so that one run can start while the previous one is still being torn down
+SLOT_ALT_UID_BASE = SLOT_UID_BASE - MAX_SLOTS
 SANDBOX_HOME = "/home/student"
 # packages of this project that must never be importable or readable inside the sandbox, even
 # when the grader was installed into site-packages (non-editable) instead of run from a checkout
@@ -459,6 +462,11 @@ def sweep_uid(uid: int) -> None:
         pass
     finally:
         os.setresuid(0, 0, 0)
+
+
+def slot_uids(slot: int) -> tuple[int, int]:
+    """The two dedicated uids of a worker slot (a root grader's)."""
+    return SLOT_UID_BASE + slot, SLOT_ALT_UID_BASE + slot
 
 
 def processes_of(uid: int) -> list[int]:
@@ -912,7 +920,7 @@ def strongest_available() -> str:
 class Slot:
     """A worker slot, held by a lock file for as long as a zygote uses it, so that concurrent
     graders on one machine never share a sandbox uid (RLIMIT_NPROC and the kill(-1) sweep are
-    per uid)."""
+    per uid). A root grader's slot has two uids (:func:`slot_uids`)."""
 
     def __init__(self) -> None:
         import fcntl
@@ -921,7 +929,7 @@ class Slot:
                   else os.path.join(tempfile.gettempdir(), f"genai-autograder-{os.geteuid()}"))
         os.makedirs(folder, mode=0o700, exist_ok=True)
         for slot in range(MAX_SLOTS):
-            if os.geteuid() == 0 and _uid_in_use(SLOT_UID_BASE + slot):
+            if os.geteuid() == 0 and any(_uid_in_use(u) for u in slot_uids(slot)):
                 continue
             fd = os.open(os.path.join(folder, f"slot-{slot}.lock"),
                          os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)

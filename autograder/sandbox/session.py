@@ -2,11 +2,12 @@
 
 The job the grading pipeline builds (cells, and per question the student-visible inputs of its
 cases) is sent to a sandboxed child in parts (:func:`autograder.sandbox.harness.main`): first
-the cells alone; once they are loaded, the public cases; once every public case has reported,
-the hidden ones. So the process has seen no hidden input while it produces anything the student
-may read in full (cell errors, public-case error messages), and everything reported after a
-hidden input arrived is shown only in a reduced form (an exception's built-in type name and
-line, never its message, an exit code or a student-chosen name).
+the cells and the public cases (the child loads the cells, then reads the cases); once every
+public case has reported, the hidden ones. So the process has seen no hidden input while it
+produces anything the student may read in full (cell errors, public-case error messages), and
+everything reported after a hidden input arrived is shown only in a reduced form (an
+exception's built-in type name and line, never its message, an exit code or a student-chosen
+name).
 
 The child's messages are followed against what it was asked (:meth:`Zygote.attempt`): a message
 out of place, a call past its time limit, a process that dies, too much output — each ends that
@@ -162,8 +163,11 @@ def run_job(zygote: Zygote, job: "bytes | Job", limits: Limits) -> RunOutput:
         header = wire.dumps(settings)
         run_cells = [i for i in range(len(cells)) if i not in skip_cells]
         out.attempts += 1
+        # public inputs are no secret: they travel with the cells (no round trip once the
+        # cells are loaded); hidden ones only once every public case has reported
         a = zygote.attempt(header, parts, run_cells, limits, deadline, device,
-                           {c.key: c.seconds(limits) for c in remaining})
+                           {c.key: c.seconds(limits) for c in remaining},
+                           eager=bool(parts) and not remaining[0].hidden)
         _log(log, out.attempts, a, limits)
         out.output_truncated |= a.output_truncated
         out.exit_code, out.signal = a.exit_code, a.signal
@@ -377,7 +381,8 @@ def _clean_report(raw: dict, c: _Case, seconds: float, cells: list[str],
 
 
 def _clean_loaded(raw: dict, cells: list[str], skipped: dict[int, str]) -> dict[str, Any]:
-    """The load report: sent before any input reached the process, so messages are kept.
+    """The load report: sent before any hidden input reached the process, so messages are
+    kept.
     Skipped cells (they ended the process) are reported as incidents instead."""
     entries = []
     for entry in raw.get("cells", []):

@@ -35,6 +35,8 @@ DTYPES = frozenset({torch.float16, torch.bfloat16, torch.float32, torch.float64,
 SAFETENSORS_DTYPES = {torch.float64: "F64", torch.float32: "F32", torch.float16: "F16",
                       torch.bfloat16: "BF16", torch.int64: "I64", torch.int32: "I32",
                       torch.int16: "I16", torch.int8: "I8", torch.uint8: "U8", torch.bool: "BOOL"}
+# one encoder for every message (json.dumps with an option builds a new one per call)
+_JSON = json.JSONEncoder(allow_nan=False, separators=(",", ":"))
 
 
 class WireError(ValueError):
@@ -198,13 +200,13 @@ def safetensors_bytes(tensors: dict[str, torch.Tensor]) -> bytes:
                        "data_offsets": [offset, offset + len(data)]}
         chunks.append(data)
         offset += len(data)
-    text = json.dumps(header, separators=(",", ":")).encode()
+    text = _JSON.encode(header).encode()
     text += b" " * (-len(text) % 8)
     return struct.pack("<Q", len(text)) + text + b"".join(chunks)
 
 
 def _frame(tree: Any, tensors: dict[str, torch.Tensor]) -> bytes:
-    header = json.dumps(tree, allow_nan=False).encode()
+    header = _JSON.encode(tree).encode()
     blob = safetensors_bytes(tensors) if tensors else b""
     return struct.pack(">Q", len(header)) + header + struct.pack(">Q", len(blob)) + blob
 

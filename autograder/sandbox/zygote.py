@@ -28,6 +28,11 @@ it receives the job's pipe ends, drops to the slot uid, takes its limits and run
 ≈20 ms of forking and entering the namespaces are off the path of every submission but a
 worker's first. A spare set up for other limits, or whose set-up failed, is thrown away unused.
 
+A root grader's namespace sandboxes take the worker slot's two uids in turn: the grader sends
+its next job as soon as a run has reported everything, and the zygote leaves that run to be torn
+down (killed if it has not exited) while the next one runs under the other uid. A uid is used
+again only once the run before under it has been swept (:meth:`_Child.settle`).
+
 The zygote never sees a job's data: the grader passes it the ends of three fresh pipes over a
 Unix socket (SCM_RIGHTS) — job in, results out, stdout/stderr out — and talks to the child
 directly through them. So no submission can find another's code or inputs in memory inherited
@@ -52,7 +57,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .limits import Limits
@@ -250,6 +255,7 @@ class _Child:
     handoff: socket.socket
     workdir: str
     key: str
+    uid: int  # the uid its sandbox runs as
 
     def hand(self, fds: list[int]) -> bool:
         """Send the job's pipe ends; False if the child is gone (its set-up failed)."""
@@ -275,9 +281,9 @@ class _Child:
         os.close(self.ctl_r)
         shutil.rmtree(self.workdir, ignore_errors=True)
 
-    def discard(self) -> None:
+    def discard(self, keep: frozenset[int] = frozenset()) -> None:
         """An unused spare: killed (its sandbox follows, by its parent-death signal) and
-        reaped, before it ever ran anything of a job."""
+        reaped, before it ever ran anything of a job. ``keep``: processes to spare."""
         try:
             os.kill(self.pid, signal.SIGKILL)
         except OSError:
@@ -287,7 +293,46 @@ class _Child:
         except ChildProcessError:
             pass
         self.release()
-        _sweep()
+        _sweep(keep)
+
+    def settle(self, exiting: set[int], timeout: float = 10.0) -> None:
+        """A run that was left while its sandbox was still being torn down (see
+        :func:`serve`): wait for its supervisor's status, which it sends once its slot uid is
+        swept, then release it. If none comes, the supervisor is killed and the uid swept from
+        here. A supervisor still exiting goes to ``exiting``."""
+        from . import isolation
+
+        deadline = time.monotonic() + timeout
+        swept, buf = False, b""
+        while not swept and time.monotonic() < deadline:
+            ready, _, _ = select.select([self.ctl_r], [], [], deadline - time.monotonic())
+            if not ready:
+                break
+            try:
+                data = os.read(self.ctl_r, 4096)
+            except OSError:
+                data = b""
+            if not data:  # the supervisor is gone
+                break
+            buf += data
+            *lines, buf = buf.split(b"\n")
+            for line in lines:
+                try:
+                    swept = swept or "status" in json.loads(line)
+                except (ValueError, TypeError):
+                    pass
+        if not swept:
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+            except OSError:
+                pass
+            isolation.kill_uid(self.uid)
+        try:
+            if os.waitpid(self.pid, os.WNOHANG)[0] == 0:
+                exiting.add(self.pid)
+        except ChildProcessError:  # reaped by a sweep meanwhile
+            _reaped.pop(self.pid, None)
+        self.release()
 
 
 def _key(limits: dict, device: str) -> str:
@@ -322,7 +367,7 @@ def _spawn(plan, limits: Limits, device: str) -> _Child:
         isolation.map_child(plan, pid, sync)
         for fd in sync:
             os.close(fd)
-    return _Child(pid, ctl_r, ours, workdir, _key(limits.to_dict(), device))
+    return _Child(pid, ctl_r, ours, workdir, _key(limits.to_dict(), device), plan.uid)
 
 
 def _ppid(pid: int) -> int:
@@ -336,9 +381,31 @@ def _ppid(pid: int) -> int:
     return -1
 
 
+@dataclass
+class _Next:
+    """The grader's next job, sent while the current run was still being torn down."""
+
+    data: bytes
+    fds: list[int]
+    kill: str = ""  # a kill request for it came meanwhile
+
+    @property
+    def id(self) -> Any:
+        try:
+            return json.loads(self.data).get("id")
+        except (ValueError, AttributeError):
+            return None
+
+
 def _supervise(pid: int, ctl_r: int, sock: socket.socket, plan,
-               wall_seconds: float, keep: frozenset[int] = frozenset()) -> dict[str, Any]:
-    """Follow one run to its end (``keep``: a spare child, which every sweep spares)."""
+               wall_seconds: float, keep: frozenset[int] = frozenset(), job_id: Any = None,
+               supersede: bool = False) -> dict[str, Any]:
+    """Follow one run to its end (``keep``: processes every sweep spares: the spare, runs
+    still being torn down). The grader sends its next job once this one has reported
+    everything; it is returned under ``next``, and this run, which is exiting anyway, is
+    killed. With ``supersede`` (the next run has a uid of its own) it is then left to finish on
+    its own (``superseded``; see :meth:`_Child.settle`); otherwise it is followed to its end
+    first."""
     start = time.monotonic()
     deadline = start + max(0.0, wall_seconds)
     pidfd = os.pidfd_open(pid)
@@ -353,6 +420,8 @@ def _supervise(pid: int, ctl_r: int, sock: socket.socket, plan,
     killed = ""
     killed_at = 0.0
     grader_gone = False
+    superseded = False
+    following: _Next | None = None
     ctl_buf = b""
 
     def read_ctl() -> bool:
@@ -400,7 +469,7 @@ def _supervise(pid: int, ctl_r: int, sock: socket.socket, plan,
 
     try:
         exited = False
-        while not exited:
+        while not exited and not superseded:
             now = time.monotonic()
             if now >= deadline and not killed:
                 kill("wall")
@@ -420,20 +489,38 @@ def _supervise(pid: int, ctl_r: int, sock: socket.socket, plan,
                         exited = True
                 elif fd == sock.fileno():
                     try:
-                        data = sock.recv(HEADER_BYTES)
+                        data, fds, _, _ = socket.recv_fds(sock, HEADER_BYTES, 3)
                     except OSError:
-                        data = b""
+                        data, fds = b"", []
                     if not data:
+                        for extra in fds:
+                            os.close(extra)
                         grader_gone = True
                         kill("grader gone")
                         poller.unregister(sock.fileno())
+                        continue
+                    if fds:  # the next job: this run has reported everything
+                        if following is not None:  # one at a time: not from our grader
+                            for extra in fds:
+                                os.close(extra)
+                            continue
+                        following = _Next(data, fds)
+                        if not exited:  # it is exiting anyway; one that hangs holds up nothing
+                            kill("superseded")
+                            superseded = supersede
                         continue
                     try:
                         request = json.loads(data)
                     except ValueError:
                         request = {}
                     if isinstance(request, dict) and request.get("kill"):
-                        kill(str(request["kill"])[:100])
+                        reason = str(request["kill"])[:100]
+                        if following is not None and request.get("id") == following.id:
+                            following.kill = reason  # for the job not yet started
+                        elif request.get("id") in (None, job_id):
+                            kill(reason)
+        if superseded:
+            return {"superseded": True, "next": following}
         lingering = False
         try:
             # the supervisor that reported a status may still be exiting: reaped later
@@ -465,6 +552,8 @@ def _supervise(pid: int, ctl_r: int, sock: socket.socket, plan,
         "setup_error": setup_error,
         "grader_gone": grader_gone,
         "lingering": lingering,
+        "superseded": False,
+        "next": following,
     }
 
 
@@ -525,8 +614,24 @@ def serve(sock: socket.socket, level: str, slot: int) -> None:
     # userns level, whose sandboxes hold the slot uid from the start: the sweep after each run
     # (kill(-1) as that uid) would take the spare with it.
     prespawn = not (plan.level == "userns" and plan.sweep)
+    # A root grader's namespace sandboxes take the slot's two uids in turn: a run that has
+    # reported everything is left to be torn down (~10 ms of unmapping a copy of this process)
+    # while the next one, under the other uid, already runs. Nothing of the two can meet:
+    # different uids, PID, mount, network and IPC namespaces. A uid is used again only once
+    # the run before under it has been swept (see _Child.settle).
+    overlap = prespawn and plan.level == "namespaces" and plan.sweep
+    uids = isolation.slot_uids(slot) if overlap else (plan.uid,)
+    plans = {u: plan if u == plan.uid else replace(plan, uid=u, gid=u) for u in uids}
     spare: _Child | None = None
     exiting: set[int] = set()  # supervisors of finished runs, still unmapping their memory
+    finishing: dict[int, _Child] = {}  # uid → a superseded run not yet swept
+    following: _Next | None = None
+    last_uid = uids[-1]
+
+    def kept() -> frozenset[int]:
+        return frozenset([*exiting, *(c.pid for c in finishing.values()),
+                          *([spare.pid] if spare else [])])
+
     try:
         while True:
             for pid in list(exiting):
@@ -536,54 +641,85 @@ def serve(sock: socket.socket, level: str, slot: int) -> None:
                 except ChildProcessError:  # reaped by a sweep meanwhile
                     _reaped.pop(pid, None)
                 exiting.discard(pid)
-            try:
-                data, fds, _, _ = socket.recv_fds(sock, HEADER_BYTES, 3)
-            except OSError:
-                return
+            if following is not None:
+                data, fds, killed = following.data, following.fds, following.kill
+                following = None
+            else:
+                try:
+                    data, fds, _, _ = socket.recv_fds(sock, HEADER_BYTES, 3)
+                except OSError:
+                    return
+                killed = ""
             if not data:
                 return
             try:
                 header = json.loads(data)
             except ValueError:
                 header = {}
+            if not isinstance(header, dict):
+                header = {}
             if not fds:
                 continue  # a late kill request for a job that has already ended
-            if len(fds) != 3 or "limits" not in header:
+            if len(fds) != 3 or "limits" not in header or killed:
                 for fd in fds:
                     os.close(fd)
-                sock.send(json.dumps({"setup_error": "malformed job request"}).encode())
+                status = {"setup_error": "malformed job request"} if not killed else {
+                    "timed_out": killed == "wall", "killed": killed, "exit_code": None,
+                    "signal": None, "seconds": 0.0, "setup_error": ""}
+                sock.send(json.dumps({**status, "id": header.get("id")}).encode())
                 continue
             limits = Limits(**header["limits"])
             device = str(header.get("device", "cpu"))
             child, spare = spare, None
             if child is not None and (child.key != _key(limits.to_dict(), device)
-                                      or not child.alive() or not child.hand(fds)):
-                child.discard()  # set up for other limits, or its set-up failed
+                                      or not child.alive()):
+                child.discard(kept())  # set up for other limits, or its set-up failed
+                child = None
+            uid = child.uid if child is not None else \
+                next((u for u in uids if u != last_uid), uids[0])
+            if uid in finishing:  # the run before under this uid: swept first
+                finishing.pop(uid).settle(exiting)
+            if child is not None and not child.hand(fds):
+                child.discard(kept())
                 child = None
             if child is None:
-                child = _spawn(plan, limits, device)
+                child = _spawn(plans[uid], limits, device)
                 child.hand(fds)  # if its set-up failed, _supervise reports how
             for fd in fds:
                 os.close(fd)
+            last_uid = uid
             if prespawn:
-                spare = _spawn(plan, limits, device)
+                spare = _spawn(plans[next((u for u in uids if u != uid), uid)], limits, device)
             try:
-                status = _supervise(child.pid, child.ctl_r, sock, plan,
-                                    float(header.get("wall", 1e9)),
-                                    frozenset([*exiting, *([spare.pid] if spare else [])]))
-            finally:
+                status = _supervise(child.pid, child.ctl_r, sock, plans[uid],
+                                    float(header.get("wall", 1e9)), kept(),
+                                    header.get("id"), overlap)
+            except BaseException:
                 child.release()
+                raise
+            following = status.pop("next")
+            if status.pop("superseded"):
+                finishing[uid] = child
+                continue
+            child.release()
             if status.pop("lingering"):
                 exiting.add(child.pid)
             if status.pop("grader_gone"):
                 return
+            for other in list(finishing):  # idle: nothing of a run is left behind
+                finishing.pop(other).settle(exiting)
             try:
-                sock.send(json.dumps(status).encode())
+                sock.send(json.dumps({**status, "id": header.get("id")}).encode())
             except OSError:
                 return
     finally:
         if spare is not None:
-            spare.discard()
+            spare.discard(kept())
+        for child in finishing.values():
+            child.settle(exiting)
+        if following is not None:
+            for fd in following.fds:
+                os.close(fd)
 
 
 # ---------------------------------------------------------------- the grader's side
@@ -620,6 +756,7 @@ class Zygote:
         self._slot = isolation.Slot()
         self.slot = self._slot.number
         self._ready = False
+        self._job = 0  # the id of the last job sent (a status names the job it is about)
         self._start()
 
     def _start(self) -> None:
@@ -654,16 +791,25 @@ class Zygote:
         return str(msg.get("error") or "the worker process did not start")
 
     def _collect(self, timeout: float = 30.0) -> None:
-        """Wait for the end of a run that already reported everything (see :meth:`attempt`)."""
+        """Wait for the end of a run that already reported everything (see :meth:`attempt`).
+        The next job does not wait for it: the zygote takes it as soon as it comes."""
         if not self._pending:
             return
         self._pending = False
-        self.sock.settimeout(timeout)
+        deadline = time.monotonic() + timeout
+        ok = False
         try:
-            data = self.sock.recv(HEADER_BYTES)
-            ok = isinstance(json.loads(data), dict) if data else False
+            while time.monotonic() < deadline:
+                self.sock.settimeout(max(0.001, deadline - time.monotonic()))
+                data = self.sock.recv(HEADER_BYTES)
+                status = json.loads(data) if data else None
+                if not isinstance(status, dict):
+                    break
+                if status.get("id") == self._job:
+                    ok = True
+                    break
         except (OSError, ValueError):
-            ok = False
+            pass
         finally:
             self.sock.settimeout(None)
         if not ok:
@@ -712,22 +858,26 @@ class Zygote:
             pass
         self.proc.wait()
         if os.geteuid() == 0 and self.level in ("namespaces", "userns"):
-            isolation.kill_uid(isolation.SLOT_UID_BASE + self.slot)  # a sandbox it left behind
+            for uid in isolation.slot_uids(self.slot):  # a sandbox it left behind
+                isolation.kill_uid(uid)
         self.sock.close()
         self._start()
 
     def attempt(self, header: bytes, parts: list[tuple[bytes, list[tuple[str, str]]]],
                 cells: list[int], limits: Limits, deadline: float,
                 device: str = "cpu",
-                call_limits: dict[tuple[str, str], float] | None = None) -> Attempt:
+                call_limits: dict[tuple[str, str], float] | None = None,
+                eager: bool = False) -> Attempt:
         """One sandboxed process: send ``header``, then each part once the previous one has
         reported, and follow the child's messages against what it was asked to do (``cells``:
         the cells it runs; each part's case keys in order). Kills it on a time limit or a
-        message out of place. ``call_limits``: a case's own call limit, where it has one."""
+        message out of place. ``call_limits``: a case's own call limit, where it has one.
+        ``eager``: the first part goes with the header (the child reads it once its cells are
+        loaded), not after the cells have loaded."""
         from . import wire
 
         a = Attempt()
-        self._collect()
+        self._pending = False  # the last run's end is not waited for (see _collect)
         if self.proc.poll() is not None:
             self._restart()
         why = self._wait_ready()
@@ -740,8 +890,10 @@ class Zygote:
         out_r, out_w = os.pipe()
         grace = limits.grace_seconds
         wall = max(0.0, deadline - time.monotonic()) + grace
+        self._job += 1
+        job_id = self._job
         request = json.dumps({"limits": limits.to_dict(), "wall": wall,
-                              "device": device}).encode()
+                              "device": device, "id": job_id}).encode()
         try:
             socket.send_fds(self.sock, [request], [job_r, res_w, out_w])
         except OSError:
@@ -773,6 +925,10 @@ class Zygote:
         writing = True
 
         part_read = [False]  # the part last sent was read (its first case is running)
+        sent_early: list[tuple[str, str]] | None = None
+        if eager and parts:
+            data, sent_early = parts.pop(0)
+            pending.extend(data)
 
         def violation(why: str) -> None:
             nonlocal phase
@@ -823,10 +979,13 @@ class Zygote:
             watch = now + (call_limits or {}).get(expect[0], limits.call_seconds) + grace
 
         def send_next_part(now: float) -> None:
-            nonlocal phase, watch, expect
+            nonlocal phase, watch, expect, sent_early
             phase = "cases"
             watch = now + grace
-            if parts:
+            if sent_early is not None:  # already on its way
+                expect, sent_early = list(sent_early), None
+                part_read[0] = False
+            elif parts:
                 data, keys = parts.pop(0)
                 pending.extend(data)
                 expect = list(keys)
@@ -864,7 +1023,8 @@ class Zygote:
                         a.killed = reason
                         kill_sent = now
                         try:
-                            self.sock.send(json.dumps({"kill": reason}).encode())
+                            self.sock.send(json.dumps({"kill": reason,
+                                                       "id": job_id}).encode())
                         except OSError:
                             pass
                 if kill_sent and status is None and now - kill_sent > 20:
@@ -882,10 +1042,13 @@ class Zygote:
                 if status is not None:
                     timeout = 0.05
                 ready_r, ready_w, _ = select.select(rlist, wlist, [], timeout)
-                if res_r in ready_r and phase == "cases" and a.in_flight is not None \
-                        and not pending:
-                    # let a fast submission write several reports before this process wakes
-                    # again: a wake-up per report would preempt it once per case
+                if res_r in ready_r and not pending and (
+                        phase == "load" or (phase == "cases" and len(expect) > 1
+                                            and a.in_flight is not None)):
+                    # let a fast submission write several reports (cells loaded, cases run)
+                    # before this process wakes again: a wake-up per report would preempt it
+                    # once per cell and case (but the last case of a part is answered at once:
+                    # the child waits for the next part)
                     time.sleep(COALESCE_SECONDS)
                 if ready_w:
                     try:
@@ -908,6 +1071,9 @@ class Zygote:
                             a.zygote_died = True
                             self._restart()
                             raise _Stop()
+                        if status.get("id") != job_id:  # about an earlier job: it is over
+                            status = None
+                            continue
                         status_at = time.monotonic()
                         continue
                     try:

@@ -52,3 +52,19 @@ def test_tolerances_and_accepted_variants():
     assert compare(torch.tensor(7), 7, "`f`", c).passed
     assert compare(float("nan"), math.nan, "`f`", c).passed is False  # NaN is never a number answer
     assert compare(torch.tensor([float("nan")]), torch.tensor([float("nan")]), "`f`", c).passed
+
+
+def test_allclose_rung_agrees_with_torch_isclose_on_special_values():
+    """The comparison takes shortcuts (equal values, then isclose, then the finite rung for the
+    message): its verdict must still be torch.isclose's, NaN and infinities included."""
+    c = case(rtol=1e-4, atol=1e-5)
+    values = [0.0, -0.0, 1.0, 1.00001, 1.1, float("inf"), float("-inf"), float("nan")]
+    for g in values:
+        for e in values:
+            got, expected = torch.tensor([g, 2.0]), torch.tensor([e, 2.0])
+            oracle = bool(torch.isclose(got.double(), expected.double(), rtol=c.rtol,
+                                        atol=c.atol, equal_nan=True).all())
+            verdict = compare(got, expected, "`f`", c)
+            assert verdict.passed == oracle, (g, e, verdict.message)
+            if not oracle and not math.isfinite(g) and math.isfinite(e):
+                assert "NaN or inf" in verdict.message

@@ -56,7 +56,10 @@ def test_runs_in_spares_are_isolated_like_the_first_and_use_their_own_limits(lev
                                                                      other, LIMITS)]
     first = seen[0]
     for s, limits in zip(seen, (LIMITS, LIMITS, other, other, LIMITS)):
-        assert s["uid"] == first["uid"]
+        if os.geteuid() == 0 and level == "namespaces":  # the slot's two uids, in turn
+            assert s["uid"] in isolation.slot_uids(z.slot)
+        else:
+            assert s["uid"] == first["uid"]
         if level != "landlock":  # (landlock's home is the run's own fresh folder)
             assert s["pid"] == 1 and s["cwd"] == first["cwd"]
         assert "left-by-the-last-run" not in s["tmp"]  # every run has a fresh scratch folder
@@ -88,7 +91,7 @@ def test_a_worker_keeps_one_spare_and_closing_it_leaves_nothing(level):
         time.sleep(0.05)
     assert not [p for p in spare if _alive(p)]
     if os.geteuid() == 0 and level != "landlock":
-        assert not isolation.processes_of(isolation.SLOT_UID_BASE + z.slot)
+        assert not any(isolation.processes_of(uid) for uid in isolation.slot_uids(z.slot))
 
 
 def test_a_spare_whose_set_up_failed_is_replaced():
@@ -122,3 +125,37 @@ def test_the_warm_up_job_runs_clean():
     loaded = [k for k in kinds if k[0] == "loaded"]
     assert loaded and kinds[-1] == ["done", None, None]
     assert [k for k in kinds if k[0] == "case"] == [["case", "returned", None]] * 2, kinds
+
+
+STUCK = '''
+import os, time
+os._exit = lambda code: time.sleep(120)  # the harness's own exit, after "done", now hangs
+
+def probe():
+    return os.getuid()
+'''
+
+
+@pytest.mark.parametrize("level", CONFINED)
+def test_a_run_that_does_not_exit_after_its_last_report_holds_up_nothing(level):
+    """Once a run has reported everything, the next job comes at once and the finished run,
+    exiting anyway, is killed: one whose process does not exit costs nothing (a worker used to
+    wait for it until its wall-clock limit). A root grader's namespace sandboxes go further:
+    they take the slot's two uids in turn and the next run starts while the last one is still
+    being torn down; a uid is used again only once the run before under it has been swept."""
+    limits = Limits(**{**LIMITS.to_dict(), "wall_seconds": 120})
+    with Zygote(level) as z:
+        start = time.monotonic()
+        uids = [value(run(z, [STUCK], limits=limits)) for _ in range(4)]
+        # the last one exits normally (a stuck last run would be waited for until its limit)
+        uids.append(value(run(z, ["import os\ndef probe():\n    return os.getuid()\n"])))
+        elapsed = time.monotonic() - start
+        z.wait_idle()
+        assert elapsed < 30, elapsed
+        if os.geteuid() == 0 and level == "namespaces":
+            assert set(uids) == set(isolation.slot_uids(z.slot)) and uids[0] != uids[1]
+            assert uids[::2] == [uids[0]] * 3 and uids[1::2] == [uids[1]] * 2
+        else:
+            assert len(set(uids)) == 1
+        if os.geteuid() == 0 and level != "landlock":
+            assert not any(isolation.processes_of(uid) for uid in isolation.slot_uids(z.slot))
