@@ -95,8 +95,8 @@ def grade(hw: str, submissions: Sequence[str | Path], out: str | Path,
             if executor == "local":  # their start-up overlaps loading torch and the fixtures
                 from .grade.batch import default_workers, prestart
 
-                zygotes = prestart(isolation, min(workers or default_workers(),
-                                                  len(todo.todo if todo else subs)))
+                count = len(todo.todo if todo else subs)
+                zygotes = prestart(isolation, min(workers or default_workers(), count), count)
             from . import fixtures as fixture_store
             from .grade.pipeline import Grader
 

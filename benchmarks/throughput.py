@@ -13,9 +13,12 @@ must get full marks (checked). Prints, for assignment HW (built first if needed)
    loaded, evaluated under no_grad), nothing else: no process, no isolation, no transfer, no
    comparison (median of 5); also the same in a child just forked from this interpreter (the
    cost of a fresh process alone). Ours: the median interval between consecutive results of a
-   one-worker ``api.grade`` run (the zygote's start excluded; everything else in: fork, entering
-   the isolation level, the harness, sending inputs and values both ways, the ladder of checks,
-   the results file and the store commit). Overhead = ours - bare, also as a multiple of bare;
+   one-worker ``api.grade`` run of 60 submissions (12 where bare execution takes over a second;
+   the zygote's start excluded; everything else in: fork, entering the isolation level, the
+   harness, sending inputs and values both ways, the ladder of checks, the results file and the
+   store commit). 60 is a class-sized batch for one worker: from 50 submissions per worker the
+   zygote backs itself with huge pages, as it does for any class. Overhead = ours - bare, also
+   as a multiple of bare;
 2. `otter run` on the autograder zip that `otter assign` made during the build, one process per
    submission as otter does it, against this project on the same submissions (a fresh output
    folder: zygote start-up included), wall times and ratio;
@@ -154,11 +157,14 @@ def ours(course: Course, hw: str, paths: list[Path], workers: int | None,
     return seconds
 
 
+STEP1 = 60  # submissions graded on one worker to measure "ours" (12 for slow assignments)
+
+
 def per_submission(course: Course, hw: str, paths: list[Path]) -> tuple[float, float, float]:
     """(bare, bare in a fresh fork, ours) seconds per submission, ours on one warm worker."""
     bare, forked = bare_seconds(course, hw, paths[0])
     stamps: list[float] = []
-    ours(course, hw, paths[:16], 1, stamps)
+    ours(course, hw, paths[:STEP1 if bare < 1.0 else 12], 1, stamps)
     return bare, forked, statistics.median(b - a for a, b in zip(stamps[1:], stamps[2:]))
 
 
@@ -205,7 +211,7 @@ def main() -> None:
     workers = args.workers or default_workers()
     work = Path(tempfile.mkdtemp(prefix="bench-subs-"))
     sizes = [int(s) for s in args.sizes.split(",") if s]
-    biggest = max(sizes + [args.rerun, args.course_scale, args.otter, 16])
+    biggest = max(sizes + [args.rerun, args.course_scale, args.otter, STEP1])
     paths = make_submissions(course, hw, work / hw, biggest)
     cases = len(fixture_store.ensure(course, course.config(hw))[0].cases)
     print(f"{hw}: {cases} cases; {os.cpu_count()} cores, {workers} workers, isolation "
@@ -213,7 +219,7 @@ def main() -> None:
 
     print("\n1. per submission, one warm worker")
     for name in [hw] + [h for h in args.per_assignment.split(",") if h and h != hw]:
-        subs = paths if name == hw else make_submissions(course, name, work / name, 16)
+        subs = paths if name == hw else make_submissions(course, name, work / name, STEP1)
         bare, forked, one = per_submission(course, name, subs)
         print(f"   {name}: bare {bare * 1000:7.1f} ms (in a fresh fork {forked * 1000:7.1f} ms)"
               f"   ours {one * 1000:7.1f} ms   overhead {(one - bare) * 1000:7.1f} ms = "

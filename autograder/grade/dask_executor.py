@@ -51,7 +51,8 @@ def _checkout(level: str):
         idle = _IDLE.setdefault(level, [])
         if idle:
             return idle.pop()
-    zygote = Zygote(level=level)  # resolves ``auto`` on this host
+    # resolves ``auto`` on this host; a cluster's worker grades many submissions in its life
+    zygote = Zygote(level=level, huge_pages=True)
     with _LOCK:
         if not _ALL:
             atexit.register(_close_all)

@@ -580,7 +580,40 @@ def _preload() -> None:
         pass
 
 
-def serve(sock: socket.socket, level: str, slot: int) -> None:
+MADV_HUGEPAGE, MADV_COLLAPSE = 14, 25
+HUGE_PAGE = 2 << 20
+
+
+def _huge_pages() -> None:
+    """Back this process's private writable memory (~240 MB after importing torch) with huge
+    pages where the kernel can (Linux >= 6.1, transparent huge pages not disabled). A fork then
+    copies one page-table entry per 2 MiB instead of 512, and an exit drops as few: forking and
+    tearing down a copy of the zygote costs about a quarter as much (measured: 15.8 → 4.4 ms of
+    CPU), about 14 ms less per submission (two forks). A child that writes to a huge page it
+    shares gets a 4 KiB copy, as before. Where the kernel refuses, nothing changes. It takes
+    ~0.7 s once, so only a worker with many submissions to grade does it."""
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+    try:
+        with open("/proc/self/maps") as f:
+            maps = f.read().splitlines()
+    except OSError:
+        return
+    for line in maps:
+        fields = line.split()
+        path = fields[5] if len(fields) > 5 else ""
+        if "w" not in fields[1] or "p" not in fields[1] or path not in ("", "[heap]"):
+            continue
+        lo, hi = (int(x, 16) for x in fields[0].split("-"))
+        start, end = -(-lo // HUGE_PAGE) * HUGE_PAGE, hi // HUGE_PAGE * HUGE_PAGE
+        if end > start:
+            libc.madvise(start, end - start, MADV_HUGEPAGE)
+            libc.madvise(start, end - start, MADV_COLLAPSE)
+
+
+def serve(sock: socket.socket, level: str, slot: int, huge_pages: bool = False) -> None:
     import torch
 
     torch.set_num_threads(1)
@@ -598,6 +631,8 @@ def serve(sock: socket.socket, level: str, slot: int) -> None:
     # collection costs ~160 ms): they are frozen out of the collector's reach here.
     gc.collect()
     gc.freeze()
+    if huge_pages:
+        _huge_pages()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the grader decides when the zygote stops
     try:
         plan = isolation.make_plan(level, slot)
@@ -749,10 +784,13 @@ class Attempt:
 class Zygote:
     """The grader's handle on one warm worker process."""
 
-    def __init__(self, level: str = "auto") -> None:
+    def __init__(self, level: str = "auto", huge_pages: bool = False) -> None:
+        """``huge_pages``: for a worker that will grade many submissions (see
+        :func:`_huge_pages`)."""
         from . import isolation
 
         self.level = isolation.resolve(level)
+        self.huge_pages = huge_pages
         self._slot = isolation.Slot()
         self.slot = self._slot.number
         self._ready = False
@@ -765,7 +803,7 @@ class Zygote:
         env.update(OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", PYTHONDONTWRITEBYTECODE="1")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "autograder.sandbox.zygote", str(theirs.fileno()),
-             self.level, str(self.slot)],
+             self.level, str(self.slot), str(int(self.huge_pages))],
             pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
             env=env, start_new_session=True, cwd="/")
         theirs.close()
@@ -1152,4 +1190,4 @@ def _next_message(buf: bytearray, max_bytes: int, wire) -> tuple[Any, int, str]:
 
 if __name__ == "__main__":
     serve(socket.socket(fileno=int(sys.argv[1])), sys.argv[2] if len(sys.argv) > 2 else "process",
-          int(sys.argv[3]) if len(sys.argv) > 3 else 0)
+          int(sys.argv[3]) if len(sys.argv) > 3 else 0, sys.argv[4:5] == ["1"])
