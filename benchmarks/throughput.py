@@ -33,27 +33,29 @@ per submission, so its ratio to bare depends on how much work the assignment's f
 Benchmarks are scripts, never timed tests; the load average is printed with the figures.
 
 Measured on the course's 2-core CPU machine (namespaces isolation, 2 workers),
-``benchmarks/throughput.py --per-assignment hw2,hw3,hw4,hw5``, 14.6 min in all (this VM's speed
-drifts: an earlier run of nearly the same code was 10-25 % faster throughout):
+``benchmarks/throughput.py --per-assignment hw2,hw3,hw4,hw5``, 9.5 min in all (this VM's speed
+drifts by up to a third between runs: otter took 7.9 s per submission in this run, 9.6 s in
+another of the same day):
 
-    1. one warm worker   hw1: bare 15.8 ms (fresh fork 22.6 ms), ours 85.9 ms (4.45x bare)
-                         hw2: bare 453 ms (511 ms),   ours 554 ms  (0.22x bare)
-                         hw3: bare 22.0 ms (32.3 ms), ours 114 ms  (4.20x bare)
-                         hw4: bare 9.36 s (8.62 s),   ours 9.98 s  (0.07x bare)
-                         hw5: bare 8.71 s (8.90 s),   ours 8.27 s  (within noise)
-    2. 3 submissions     otter run 33.88 s (11.29 s each); ours 4.86 s with start-up: 7.0x
-    3. throughput        1: 0.20/s (2.3x otter)   10: 1.87/s (21x)
-                         100: 8.31/s (94x)        1000: 11.33/s (128x)
-    4. unchanged re-run of 300 graded submissions: 1.76 s
-    5. 1,500 submissions in one run: 140.8 s (2.3 min, 10.65/s)
+    1. one warm worker   hw1: bare 14.8 ms (fresh fork 22.3 ms), ours 52.9 ms (2.57x bare)
+                         hw2: bare 364 ms (395 ms),   ours 469 ms  (0.29x bare)
+                         hw3: bare 19.3 ms (28.4 ms), ours 68.8 ms (2.56x bare)
+                         hw4: bare 7.36 s (7.63 s),   ours 7.54 s  (0.02x bare)
+                         hw5: bare 6.80 s (6.81 s),   ours 6.65 s  (within noise)
+    2. 3 submissions     otter run 23.68 s (7.89 s each); ours 3.33 s with start-up: 7.1x
+    3. throughput        1: 0.32/s (2.5x otter)   10: 2.64/s (21x)
+                         100: 12.5/s (98x)        1000: 22.0/s (173x)
+    4. unchanged re-run of 300 graded submissions: 1.21 s
+    5. 1,500 submissions in one run: 63.9 s (1.1 min, 23.5/s)
 
-Per submission, the next sandbox is set up while the current one runs, and results are scored
-on another thread, so what remains is the run itself: for hw1, ~11 ms waiting for the previous
-sandbox to exit, and the cases costing about twice what they cost when the same process runs
-them again (first-touch copy-on-write faults and cold caches; "fresh fork" above is bare
-execution in a just-forked child, before any isolation). That is below bare execution for
-assignments whose functions do real work (hw2, hw4, hw5), and several times bare execution for
-hw1 and hw3, whose 68-case notebooks run in about 20 ms.
+Per submission, the next sandbox is set up while the current one runs, the last one is torn down
+while the next one runs, and results are scored on another thread; what remains is the run
+itself. The overhead is a small fraction of bare execution (0.29x at most) for assignments
+whose functions do real work (hw2, hw4, hw5), and about 2.6 times bare execution for hw1 and
+hw3, whose 68-case notebooks run in 15-20 ms: a fresh process alone costs 40-50 % more than the
+warm interpreter
+("fresh fork" above), and each case costs ~0.1 ms of the protocol (encoding its value, a
+message per case so that a crash is blamed on the right case), ~7 ms per notebook.
 """
 from __future__ import annotations
 
