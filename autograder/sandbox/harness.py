@@ -110,6 +110,8 @@ def load_cells(cells: list[str], namespace: dict[str, Any], results_out: BinaryI
 
 
 def _to_device(value: Any, device: str) -> Any:
+    if device == "cpu":  # decoded inputs are CPU tensors already: nothing to walk
+        return value
     if isinstance(value, torch.Tensor):
         return value.to(device)
     if isinstance(value, (list, tuple)):
@@ -120,16 +122,13 @@ def _to_device(value: Any, device: str) -> Any:
 
 
 def _invoke(target: Any, call: str, case: dict[str, Any], device: str) -> Any:
-    # the case's inputs were just decoded, as CPU tensors used by this call only: on the CPU
-    # they are passed as they are (a walk of .to("cpu") calls would return the same tensors)
-    on = (lambda v: v) if device == "cpu" else (lambda v: _to_device(v, device))
-    args = on(case.get("args", ()))
-    kwargs = on(case.get("kwargs", {}))
+    args = _to_device(case.get("args", ()), device)
+    kwargs = _to_device(case.get("kwargs", {}), device)
     if call == "module":
         module = target(**case.get("init", {}))
         if not isinstance(module, torch.nn.Module):
             raise TypeError(f"{type(module).__name__} is not a torch.nn.Module")
-        module.load_state_dict(on(case.get("state") or {}), strict=True)
+        module.load_state_dict(_to_device(case.get("state") or {}, device), strict=True)
         module.to(device)
         module.eval()
         with torch.no_grad():

@@ -160,6 +160,16 @@ def _sweep(keep: frozenset[int] = frozenset(), reap: bool = True) -> None:
 _reaped: dict[int, bool] = {}
 
 
+def _ended(pid: int) -> bool:
+    """Whether a child of the zygote has ended (reaped here if it has, or by a sweep before)."""
+    if _reaped.pop(pid, False):
+        return True
+    try:
+        return os.waitpid(pid, os.WNOHANG)[0] != 0
+    except ChildProcessError:
+        return True
+
+
 def _sandboxed(plan, limits: Limits, workdir: str, handoff: int, ctl_w: int,
                newroot: str | None, device: str = "cpu") -> None:
     """The process that runs student code. Never returns.
@@ -268,12 +278,7 @@ class _Child:
             self.handoff.close()
 
     def alive(self) -> bool:
-        if _reaped.pop(self.pid, False):
-            return False
-        try:
-            return os.waitpid(self.pid, os.WNOHANG)[0] == 0
-        except ChildProcessError:
-            return False
+        return not _ended(self.pid)
 
     def release(self) -> None:
         """After its run: the zygote's ends closed, its folder removed."""
@@ -327,11 +332,8 @@ class _Child:
             except OSError:
                 pass
             isolation.kill_uid(self.uid)
-        try:
-            if os.waitpid(self.pid, os.WNOHANG)[0] == 0:
-                exiting.add(self.pid)
-        except ChildProcessError:  # reaped by a sweep meanwhile
-            _reaped.pop(self.pid, None)
+        if not _ended(self.pid):
+            exiting.add(self.pid)
         self.release()
 
 
@@ -669,13 +671,7 @@ def serve(sock: socket.socket, level: str, slot: int, huge_pages: bool = False) 
 
     try:
         while True:
-            for pid in list(exiting):
-                try:
-                    if os.waitpid(pid, os.WNOHANG)[0] == 0:
-                        continue
-                except ChildProcessError:  # reaped by a sweep meanwhile
-                    _reaped.pop(pid, None)
-                exiting.discard(pid)
+            exiting.difference_update([pid for pid in exiting if _ended(pid)])
             if following is not None:
                 data, fds, killed = following.data, following.fds, following.kill
                 following = None
@@ -963,7 +959,7 @@ class Zygote:
         writing = True
 
         part_read = [False]  # the part last sent was read (its first case is running)
-        sent_early: list[tuple[str, str]] | None = None
+        sent_early: list[tuple[str, str]] | None = None  # the keys of a part already sent
         if eager and parts:
             data, sent_early = parts.pop(0)
             pending.extend(data)
@@ -1020,14 +1016,15 @@ class Zygote:
             nonlocal phase, watch, expect, sent_early
             phase = "cases"
             watch = now + grace
+            if sent_early is None and not parts:
+                return
             if sent_early is not None:  # already on its way
-                expect, sent_early = list(sent_early), None
-                part_read[0] = False
-            elif parts:
+                keys, sent_early = sent_early, None
+            else:
                 data, keys = parts.pop(0)
                 pending.extend(data)
-                expect = list(keys)
-                part_read[0] = False
+            expect = list(keys)
+            part_read[0] = False
 
         try:
             while True:
