@@ -99,6 +99,9 @@ class ResultStore:
             def _pragmas(conn, _record):  # concurrent readers with one writer, no torn writes
                 cur = conn.cursor()
                 cur.execute("PRAGMA journal_mode=WAL")
+                # a commit survives the grader being killed (the case that matters: a run
+                # stopped halfway); not fsynced each time, which cost ~3 ms per result
+                cur.execute("PRAGMA synchronous=NORMAL")
                 cur.execute("PRAGMA busy_timeout=60000")
                 cur.close()
         self._create()

@@ -50,14 +50,19 @@ def _mentions_dropped(node: ast.AST) -> bool:
             return True
         if isinstance(sub, ast.alias) and sub.name.split(".")[0] in DROPPED_NAMES:
             return True
+        if isinstance(sub, ast.ImportFrom) and (sub.module or "").split(".")[0] in DROPPED_NAMES:
+            return True
     return False
 
 
 def definitions(source: str) -> ast.Module:
     """The part of a cell that grading runs (see the module docstring)."""
     tree = ast.parse(_strip_magics(source), filename=SUBMISSION_FILE)
-    tree.body = [node for node in tree.body
-                 if isinstance(node, KEPT_STATEMENTS) and not _mentions_dropped(node)]
+    # an ASCII cell that nowhere spells a dropped name cannot mention one (identifiers are
+    # NFKC-normalised, so other cells are walked)
+    walk = not source.isascii() or any(name in source for name in DROPPED_NAMES)
+    tree.body = [node for node in tree.body if isinstance(node, KEPT_STATEMENTS)
+                 and not (walk and _mentions_dropped(node))]
     return tree
 
 

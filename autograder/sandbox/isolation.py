@@ -90,6 +90,7 @@ MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 16384, 1 << 18
 MNT_DETACH = 2
 PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_CAPBSET_DROP = 1, 4, 24
 PR_SET_CHILD_SUBREAPER, PR_SET_NO_NEW_PRIVS, PR_CAP_AMBIENT = 36, 38, 47
+PR_SET_NAME = 15
 PR_CAP_AMBIENT_CLEAR_ALL = 4
 _LINUX_CAPABILITY_VERSION_3 = 0x20080522
 SYS_LANDLOCK = {"create": 444, "add": 445, "restrict": 446}  # same number on every arch
@@ -110,6 +111,17 @@ def _mount(source: str | None, target: str, fstype: str | None, flags: int,
 
 def prctl(option: int, arg: int = 0) -> int:
     return _libc.prctl(option, arg, 0, 0, 0)
+
+
+_set_name = ctypes.CDLL(None).prctl  # a prototype of its own: PR_SET_NAME takes a string
+_set_name.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_ulong,
+                      ctypes.c_ulong]
+
+
+def name_process(name: str) -> None:
+    """The name ``ps``, ``top`` and ``perf`` show for this process (its role: ag-zygote,
+    ag-supervisor, ag-spare, ag-submission), at most 15 characters."""
+    _set_name(PR_SET_NAME, name.encode()[:15], 0, 0, 0)
 
 
 def set_subreaper() -> None:
@@ -965,3 +977,4 @@ if __name__ == "__main__":  # python -m autograder.sandbox.isolation: which leve
     for lvl in LEVELS:
         why = _probe_cached(lvl)
         print(f"{lvl:11s} {'ok' if not why else 'unavailable: ' + why}")
+

@@ -183,6 +183,7 @@ def _sandboxed(plan, limits: Limits, workdir: str, handoff: int, ctl_w: int,
 
     code = 70
     try:
+        isolation.name_process("ag-spare")
         os.setsid()
         devnull = os.open(os.devnull, os.O_RDWR)
         for fd in (0, 1, 2):
@@ -206,6 +207,7 @@ def _sandboxed(plan, limits: Limits, workdir: str, handoff: int, ctl_w: int,
         if len(fds) != 3:  # the zygote is gone, or discarded this sandbox unused
             os._exit(0)
         job_r, res_w, out_w = fds
+        isolation.name_process("ag-submission")
         os.dup2(out_w, 1)
         os.dup2(out_w, 2)
         os.close(out_w)
@@ -233,6 +235,7 @@ def _job_child(plan, limits: Limits, workdir: str, handoff: int, ctl_w: int,
         isolation.close_other_fds({handoff, ctl_w, *(sync or ())})
         if plan.level not in ("namespaces", "userns"):
             _sandboxed(plan, limits, workdir, handoff, ctl_w, None, device)
+        isolation.name_process("ag-supervisor")
         isolation.unshare_for(plan, sync)
         if sync is not None:
             for fd in sync:
@@ -618,13 +621,16 @@ def _huge_pages() -> None:
 def serve(sock: socket.socket, level: str, slot: int, huge_pages: bool = False) -> None:
     import torch
 
+    from . import isolation
+
+    isolation.name_process("ag-zygote")
     torch.set_num_threads(1)
     torch.set_num_interop_threads(1)
     # Modules student code commonly imports: loading them once here spares every child (and
     # in the namespace levels, anything imported here needs no file inside the sandbox).
     _preload()
 
-    from . import harness, isolation, wire  # noqa: F401
+    from . import harness, wire  # noqa: F401
 
     harness.warm_up_stream()  # encoded once here; every spare replays the same bytes
 

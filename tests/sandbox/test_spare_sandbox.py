@@ -40,6 +40,14 @@ def _settled_descendants(pid: int) -> set[int]:
     return {p for p in _descendants(pid) if _alive(p)}
 
 
+def _comm(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/comm") as f:
+            return f.read().strip()
+    except OSError:
+        return ""
+
+
 def _alive(pid: int) -> bool:
     try:
         with open(f"/proc/{pid}/stat") as f:
@@ -70,9 +78,13 @@ def test_runs_in_spares_are_isolated_like_the_first_and_use_their_own_limits(lev
 def test_a_worker_keeps_one_spare_and_closing_it_leaves_nothing(level):
     z = Zygote(level)
     try:
-        assert value(run(z, ["def probe():\n    return 1\n"])) == 1
+        # each process is named for its role (what ps, top and perf show)
+        name = "def probe():\n    return open('/proc/self/comm').read().strip()\n"
+        assert value(run(z, [name])) == "ag-submission"
         z.wait_idle()
         spare = _settled_descendants(z.proc.pid)
+        assert _comm(z.proc.pid) == "ag-zygote"
+        assert {_comm(p) for p in spare} - {""} <= {"ag-supervisor", "ag-spare"}
         if level == "userns" and os.geteuid() == 0:
             # a root grader's userns sandboxes hold the slot uid from the start, and the sweep
             # after each run would kill a spare: none is kept
