@@ -72,8 +72,8 @@ def write_result(out: Path, result: GradingResults, log: str) -> Path:
     path = results_dir / f"{result.submission}.json"
     fd, tmp = tempfile.mkstemp(dir=results_dir, prefix=f".{result.submission}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(result.to_gradescope(), f, indent=1)
+        with os.fdopen(fd, "w") as f:  # compact: json's C encoder (indenting is 5x slower)
+            f.write(json.dumps(result.to_gradescope()))
         os.replace(tmp, path)
     except BaseException:
         try:
