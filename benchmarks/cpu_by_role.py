@@ -19,17 +19,26 @@ The sum over roles is what grading one submission costs the machine: with C core
 cannot come faster than one per (sum / C), however the work is scheduled. The interval printed
 is the median between consecutive results while perf samples (perf itself slows it a little).
 
-Measured on the course's 2-core machine (namespaces isolation, root), hw1 (68 cases; bare
-execution 14.6-16.7 ms, in a freshly forked process 22-26 ms; this VM drifts by a third):
+Measured on the course's 2-core machine (namespaces isolation, root; bare execution of hw1
+14-17 ms, 22-26 ms in a freshly forked process; hw3 (121 cases) 18 ms; this VM drifts by a third):
 
-    role              ms/sub    user  faults   fork   exit  kernel
-    ag-submission       53.4    41.0     4.6    0.0    6.4     1.4
-    grader              17.2    14.6     0.1    0.0    0.0     2.5
-    ag-spare            16.9     7.5     8.2    0.0    0.0     1.2
-    ag-supervisor       10.2     0.6     2.0    3.1    3.3     1.2
-    ag-zygote            8.0     1.3     3.4    2.7    0.0     0.6
-    idle                19.1
-    machine            129.9 ms per submission on 2 cores: at least 65 ms between results
+    hw1: 41 submissions sampled, 2 cores, median interval 64.4 ms
+    role              ms/sub    user  faults    fork    exit  kernel
+    ag-submission       55.6    43.4     4.7     0.0     5.6     1.9
+    grader              13.5    12.2     0.1     0.0     0.0     1.2
+    ag-spare            14.4     5.7     7.5     0.0     0.0     1.1
+    ag-supervisor        8.2     0.5     1.5     2.7     2.6     0.8
+    ag-zygote            6.9     0.9     2.9     2.4     0.0     0.7
+    other                2.4     0.0     0.0     0.0     0.0     2.4
+    idle                17.5
+    machine            101.0 ms of CPU per submission on 2 cores: at least 50.5 ms between results
+
+    hw3: ag-submission 80.6, grader 25.2, ag-spare 16.4, ag-supervisor 8.9, ag-zygote 7.7,
+         other 3.5: 142.3 ms of CPU per submission, at least 71.1 ms between results
+
+The run itself is most of it, and most of the run is user code: the harness around the
+student's functions (decoding the inputs, one encoded message per case, the per-case clean-up)
+costs as much again as the functions themselves for notebooks of many tiny cases.
 """
 from __future__ import annotations
 
