@@ -243,6 +243,8 @@ def end_descendants() -> None:
             pass
     else:
         for _ in range(100):
+            if not _reap():  # no child at all, so no descendant: the usual case, no /proc
+                return
             kids = _children()
             if not kids:
                 break
@@ -251,19 +253,19 @@ def end_descendants() -> None:
                     os.kill(pid, signal.SIGKILL)
                 except OSError:
                     pass
-            _reap()
     _reap()
 
 
-def _reap() -> None:
+def _reap() -> bool:
+    """Reap the children that have ended; whether any child is left."""
     while True:
         try:
             if os.waitpid(-1, os.WNOHANG)[0] == 0:
-                return
+                return True
         except ChildProcessError:
-            return
+            return False
         except OSError:
-            return
+            return True
 
 
 def _exact_cuda(memory_fraction: float) -> None:
