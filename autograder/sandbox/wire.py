@@ -162,21 +162,23 @@ def decode(tree: Any, tensors: dict[str, torch.Tensor]) -> Any:
         if tp is list:
             return [walk(x, depth + 1) for x in v]
         if tp is dict:
-            if set(v) == {"__tensor__"}:
-                key = v["__tensor__"]
-                if type(key) is not str or key not in tensors or key in used:
-                    raise WireError(f"bad tensor reference {key!r}")
-                used.add(key)
-                t = tensors[key]
-                if t.dtype not in DTYPES:
-                    raise WireError(f"tensor of dtype {t.dtype}", "dtype")
-                return t
-            if set(v) == {"__tuple__"} and type(v["__tuple__"]) is list:
-                return tuple(walk(x, depth + 1) for x in v["__tuple__"])
-            if set(v) == {"__float__"} and v["__float__"] in ("nan", "inf", "-inf"):
-                return float(v["__float__"])
-            if any(type(k) is not str or k.startswith("__") for k in v):
-                raise WireError("malformed dict")
+            if len(v) == 1:  # (one message per case: no set built per node)
+                if "__tensor__" in v:
+                    key = v["__tensor__"]
+                    if type(key) is not str or key not in tensors or key in used:
+                        raise WireError(f"bad tensor reference {key!r}")
+                    used.add(key)
+                    t = tensors[key]
+                    if t.dtype not in DTYPES:
+                        raise WireError(f"tensor of dtype {t.dtype}", "dtype")
+                    return t
+                if "__tuple__" in v and type(v["__tuple__"]) is list:
+                    return tuple(walk(x, depth + 1) for x in v["__tuple__"])
+                if "__float__" in v and v["__float__"] in ("nan", "inf", "-inf"):
+                    return float(v["__float__"])
+            for k in v:
+                if type(k) is not str or k.startswith("__"):
+                    raise WireError("malformed dict")
             return {k: walk(x, depth + 1) for k, x in v.items()}
         raise WireError(f"unexpected JSON node {tp.__name__}")
 
