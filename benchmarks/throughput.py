@@ -48,6 +48,12 @@ another of the same day):
     4. unchanged re-run of 300 graded submissions: 1.21 s
     5. 1,500 submissions in one run: 63.9 s (1.1 min, 23.5/s)
 
+A later run, on a day this VM was slower (otter 8.93 s per submission): hw1 bare 14.2 ms,
+ours 57.8 ms (3.1x); hw3 17.8 / 73.0 ms (3.1x); hw2 0.24x, hw4 -0.04x, hw5 0.16x; 3 submissions
+6.5x otter; 1,000: 17.5/s (156x otter); re-run of 300: 1.67 s; 1,500 in 81.5 s. The previous
+commit, run minutes apart that day, gave the same within noise (hw1 56.7 against 62.9 ms, 1,000
+at 18.2 against 19.0/s). Where the CPU goes: ``cpu_by_role.py``.
+
 Per submission, the next sandbox is set up while the current one runs, the last one is torn down
 while the next one runs, and results are scored on another thread; what remains is the run
 itself. The overhead is a small fraction of bare execution (0.29x at most) for assignments
