@@ -977,4 +977,3 @@ if __name__ == "__main__":  # python -m autograder.sandbox.isolation: which leve
     for lvl in LEVELS:
         why = _probe_cached(lvl)
         print(f"{lvl:11s} {'ok' if not why else 'unavailable: ' + why}")
-
