@@ -162,7 +162,7 @@ def decode(tree: Any, tensors: dict[str, torch.Tensor]) -> Any:
         if tp is list:
             return [walk(x, depth + 1) for x in v]
         if tp is dict:
-            if len(v) == 1:  # (one message per case: no set built per node)
+            if len(v) == 1:  # a tensor, tuple or float marker (no set built: this runs per node)
                 if "__tensor__" in v:
                     key = v["__tensor__"]
                     if type(key) is not str or key not in tensors or key in used:
