@@ -241,6 +241,8 @@ def end_descendants() -> None:
             os.kill(-1, signal.SIGKILL)
         except OSError:
             pass
+        if _reap():  # some are still dying: gone before the next call starts
+            _await_ended(_children())
     else:
         for _ in range(100):
             if not _reap():  # no child at all, so no descendant: the usual case, no /proc
@@ -253,7 +255,26 @@ def end_descendants() -> None:
                     os.kill(pid, signal.SIGKILL)
                 except OSError:
                     pass
+            # their own children come to this process once they have ended: look again then
+            _await_ended(kids)
     _reap()
+
+
+def _await_ended(pids: list[int], seconds: float = 2.0) -> None:
+    """Wait (at most ``seconds``) for children that were sent SIGKILL to end, and reap them."""
+    deadline = time.monotonic() + seconds
+    left = set(pids)
+    while left:
+        for pid in list(left):
+            try:
+                if os.waitpid(pid, os.WNOHANG)[0] != 0:
+                    left.discard(pid)
+            except OSError:  # not (or no longer) a child
+                left.discard(pid)
+        if left:
+            if time.monotonic() > deadline:
+                return
+            time.sleep(0.001)
 
 
 def _reap() -> bool:

@@ -282,6 +282,45 @@ def test_a_hung_call_is_killed_with_everything_it_started(level, zygotes):
         assert not any(isolation.processes_of(uid) for uid in isolation.slot_uids(z.slot))
 
 
+@pytest.mark.parametrize("level", CONFINED)
+def test_what_a_call_leaves_running_is_gone_before_the_next_call(level, zygotes):
+    """A call that returns but leaves processes behind (a child, and a setsid'd grandchild
+    whose parent is still alive): both are killed before the next call runs."""
+    code = textwrap.dedent('''
+    started = []
+
+    def probe():
+        import os, time
+        if not started:
+            r, w = os.pipe()
+            child = os.fork()
+            if child == 0:
+                if os.fork() == 0:
+                    os.setsid()
+                    os.write(w, str(os.getpid()).encode().ljust(16))
+                while True:
+                    time.sleep(0.05)
+            started[:] = [child, int(os.read(r, 16))]
+            return "started"
+        deadline = time.monotonic() + 2  # SIGKILL is delivered at once, dying takes a moment
+        while True:
+            alive = []
+            for pid in started:  # both are this process's children now (it is a subreaper)
+                try:
+                    if os.waitpid(pid, os.WNOHANG)[0] == 0:
+                        alive.append(pid)
+                except ChildProcessError:  # ended, and reaped already
+                    pass
+            if not alive or time.monotonic() > deadline:
+                break
+            time.sleep(0.02)
+        return len(alive)
+    ''')
+    out = run(zygotes(level), [code], cases=2)
+    reports = [m for m in out.messages if m.get("kind") == "case"]
+    assert [r.get("value") for r in reports] == ["started", 0], (reports, out.output[-2000:])
+
+
 def _processes_named(name: str) -> list[str]:
     found = []
     for pid in os.listdir("/proc"):
