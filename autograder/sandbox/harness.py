@@ -241,8 +241,9 @@ def end_descendants() -> None:
             os.kill(-1, signal.SIGKILL)
         except OSError:
             pass
-        if _reap():  # some are still dying: gone before the next call starts
-            _await_ended(_children())
+        if not _reap():  # nothing was running, or it has all been reaped
+            return
+        _await_ended(_children())  # some are still dying: gone before the next call starts
     else:
         for _ in range(100):
             if not _reap():  # no child at all, so no descendant: the usual case, no /proc

@@ -113,15 +113,11 @@ def prctl(option: int, arg: int = 0) -> int:
     return _libc.prctl(option, arg, 0, 0, 0)
 
 
-_set_name = ctypes.CDLL(None).prctl  # a prototype of its own: PR_SET_NAME takes a string
-_set_name.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_ulong,
-                      ctypes.c_ulong]
-
-
 def name_process(name: str) -> None:
     """The name ``ps``, ``top`` and ``perf`` show for this process (its role: ag-zygote,
     ag-supervisor, ag-spare, ag-submission), at most 15 characters."""
-    _set_name(PR_SET_NAME, name.encode()[:15], 0, 0, 0)
+    buf = ctypes.create_string_buffer(name.encode()[:15])
+    prctl(PR_SET_NAME, ctypes.addressof(buf))
 
 
 def set_subreaper() -> None:

@@ -170,6 +170,20 @@ def _ended(pid: int) -> bool:
         return True
 
 
+def _ctl_messages(buf: bytes) -> tuple[list[dict], bytes]:
+    """The complete lines of a control pipe's ``buf``, as messages, and what is left of it."""
+    *lines, rest = buf.split(b"\n")
+    messages = []
+    for line in lines:
+        try:
+            msg = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(msg, dict):
+            messages.append(msg)
+    return messages, rest
+
+
 def _sandboxed(plan, limits: Limits, workdir: str, handoff: int, ctl_w: int,
                newroot: str | None, device: str = "cpu") -> None:
     """The process that runs student code. Never returns.
@@ -322,13 +336,8 @@ class _Child:
                 data = b""
             if not data:  # the supervisor is gone
                 break
-            buf += data
-            *lines, buf = buf.split(b"\n")
-            for line in lines:
-                try:
-                    swept = swept or "status" in json.loads(line)
-                except (ValueError, TypeError):
-                    pass
+            messages, buf = _ctl_messages(buf + data)
+            swept = any("status" in msg for msg in messages)
         if not swept:
             try:
                 os.kill(self.pid, signal.SIGKILL)
@@ -438,13 +447,8 @@ def _supervise(pid: int, ctl_r: int, sock: socket.socket, plan,
             return False
         if not data:
             return False
-        ctl_buf += data
-        while b"\n" in ctl_buf:
-            line, ctl_buf = ctl_buf.split(b"\n", 1)
-            try:
-                msg = json.loads(line)
-            except ValueError:
-                continue
+        messages, ctl_buf = _ctl_messages(ctl_buf + data)
+        for msg in messages:
             if "pid" in msg and init_pid is None and ns and _ppid(int(msg["pid"])) == pid:
                 init_pid = int(msg["pid"])
             elif "status" in msg and raw_status is None:
@@ -671,6 +675,10 @@ def serve(sock: socket.socket, level: str, slot: int, huge_pages: bool = False) 
     following: _Next | None = None
     last_uid = uids[-1]
 
+    def other(uid: int) -> int:
+        """The slot's other uid (the same one where it has only one)."""
+        return next((u for u in uids if u != uid), uid)
+
     def kept() -> frozenset[int]:
         return frozenset([*exiting, *(c.pid for c in finishing.values()),
                           *([spare.pid] if spare else [])])
@@ -712,8 +720,7 @@ def serve(sock: socket.socket, level: str, slot: int, huge_pages: bool = False) 
                                       or not child.alive()):
                 child.discard(kept())  # set up for other limits, or its set-up failed
                 child = None
-            uid = child.uid if child is not None else \
-                next((u for u in uids if u != last_uid), uids[0])
+            uid = child.uid if child is not None else other(last_uid)
             if uid in finishing:  # the run before under this uid: swept first
                 finishing.pop(uid).settle(exiting)
             if child is not None and not child.hand(fds):
@@ -726,7 +733,7 @@ def serve(sock: socket.socket, level: str, slot: int, huge_pages: bool = False) 
                 os.close(fd)
             last_uid = uid
             if prespawn:
-                spare = _spawn(plans[next((u for u in uids if u != uid), uid)], limits, device)
+                spare = _spawn(plans[other(uid)], limits, device)
             try:
                 status = _supervise(child.pid, child.ctl_r, sock, plans[uid],
                                     float(header.get("wall", 1e9)), kept(),
