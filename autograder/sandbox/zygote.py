@@ -675,7 +675,7 @@ def serve(sock: socket.socket, level: str, slot: int, huge_pages: bool = False) 
     following: _Next | None = None
     last_uid = uids[-1]
 
-    def other(uid: int) -> int:
+    def other_uid(uid: int) -> int:
         """The slot's other uid (the same one where it has only one)."""
         return next((u for u in uids if u != uid), uid)
 
@@ -720,7 +720,7 @@ def serve(sock: socket.socket, level: str, slot: int, huge_pages: bool = False) 
                                       or not child.alive()):
                 child.discard(kept())  # set up for other limits, or its set-up failed
                 child = None
-            uid = child.uid if child is not None else other(last_uid)
+            uid = child.uid if child is not None else other_uid(last_uid)
             if uid in finishing:  # the run before under this uid: swept first
                 finishing.pop(uid).settle(exiting)
             if child is not None and not child.hand(fds):
@@ -733,7 +733,7 @@ def serve(sock: socket.socket, level: str, slot: int, huge_pages: bool = False) 
                 os.close(fd)
             last_uid = uid
             if prespawn:
-                spare = _spawn(plans[other(uid)], limits, device)
+                spare = _spawn(plans[other_uid(uid)], limits, device)
             try:
                 status = _supervise(child.pid, child.ctl_r, sock, plans[uid],
                                     float(header.get("wall", 1e9)), kept(),
@@ -750,8 +750,8 @@ def serve(sock: socket.socket, level: str, slot: int, huge_pages: bool = False) 
                 exiting.add(child.pid)
             if status.pop("grader_gone"):
                 return
-            for other in list(finishing):  # idle: nothing of a run is left behind
-                finishing.pop(other).settle(exiting)
+            for done_uid in list(finishing):  # idle: nothing of a run is left behind
+                finishing.pop(done_uid).settle(exiting)
             try:
                 sock.send(json.dumps({**status, "id": header.get("id")}).encode())
             except OSError:
