@@ -64,6 +64,7 @@ class Case:
 
 
 Judge = Callable[[Any, Case], "tuple[bool, str]"]
+MakeCases = Callable[[torch.Generator], "list[Case]"]
 
 
 @dataclass
@@ -78,14 +79,14 @@ class Spec:
     id: str  # syllabus row, e.g. "U3.6"
     name: str  # the name a student's notebook defines, e.g. "scaled_dot_product_attention"
     reference: Callable[..., Any]
-    make_cases: Callable[[torch.Generator], list[Case]]
+    make_cases: MakeCases
     call: Call = "function"
     tolerance: Tolerance = field(default_factory=Tolerance)
     points: float = 1.0
     exact_dtype: bool = False  # True: float64 where float32 is expected fails the dtype rung
     judge: Judge | None = None  # "outcome" specs, and statistical checks
-    statistical: bool = False  # judged by a statistic, with a false-fail rate stated in `doc`
-    doc: str = ""
+    # judged by a statistic; its module's docstring states the measured false-fail rate
+    statistical: bool = False
 
     def __post_init__(self) -> None:
         assert self.call in ("function", "module", "outcome"), self.call
@@ -106,3 +107,17 @@ class Spec:
         assert len(set(names)) == len(names), f"{self.name}: duplicate case names {names}"
         assert cases, f"{self.name}: no cases"
         return cases
+
+
+class SpecList(list[Spec]):
+    """The specs a module declares, in order. ``@SPECS.add(id, name, reference, **options)`` on a
+    case generator declares the spec those cases belong to, next to them; ``SPECS.add(...)`` can
+    be applied again to the same generator for another spec that shares its cases."""
+
+    def add(self, id: str, name: str, reference: Callable[..., Any],
+            **options: Any) -> Callable[[MakeCases], MakeCases]:
+        def declare(make_cases: MakeCases) -> MakeCases:
+            self.append(Spec(id, name, reference, make_cases, **options))
+            return make_cases
+
+        return declare

@@ -11,44 +11,36 @@ import torch
 
 from reference import architectures, cnn, conv, inception, param_counts, pooling, resnet, vit
 
-from .base import Case, Spec, Tolerance
+from .base import Case, SpecList, Tolerance
+from .draw import F32, F64, hidden, public, rand, randint, randn
 
-F32, F64 = torch.float32, torch.float64
 CONV_TOL = Tolerance(rtol=1e-4, atol=1e-5)
-
-
-def _n(gen, *shape, dtype=F32):
-    return torch.randn(shape, generator=gen, dtype=dtype)
-
-
-def _pub(name, *args, **kwargs):
-    return Case(name, args=args, kwargs=kwargs, hidden=False)
-
-
-def _hid(name, *args, **kwargs):
-    return Case(name, args=args, kwargs=kwargs)
+SPECS = SpecList()
 
 
 # ---------------------------------------------------------------- U4.1 counts and sizes
+@SPECS.add("U4.1", "conv_output_size", param_counts.conv_output_size)
 def _cases_output_size(gen):
-    return [_pub("alexnet_conv1", 227, 11, 4, 0), _hid("same_padding", 32, 3, 1, 1),
-            _hid("stride2_odd", 15, 3, 2, 1), _hid("kernel_is_input", 7, 7, 1, 0),
-            _hid("floor", 10, 3, 3, 0), _hid("dilated", 20, 3, 1, 2, 2)]
+    return [public("alexnet_conv1", 227, 11, 4, 0), hidden("same_padding", 32, 3, 1, 1),
+            hidden("stride2_odd", 15, 3, 2, 1), hidden("kernel_is_input", 7, 7, 1, 0),
+            hidden("floor", 10, 3, 3, 0), hidden("dilated", 20, 3, 1, 2, 2)]
 
 
+@SPECS.add("U4.1", "conv_param_count", param_counts.conv_param_count)
 def _cases_param_count(gen):
-    return [_pub("cifar_conv1", 3, 6, 5), _hid("no_bias", 64, 128, 3, False),
-            _hid("grouped", 64, 128, 3, True, 32), _hid("pointwise", 256, 64, 1)]
+    return [public("cifar_conv1", 3, 6, 5), hidden("no_bias", 64, 128, 3, False),
+            hidden("grouped", 64, 128, 3, True, 32), hidden("pointwise", 256, 64, 1)]
 
 
 # ---------------------------------------------------------------- U4.2 convolution
 def _conv_case(gen, name, B, C, H, W, O, k, stride, padding, hidden=True, bias=True, dtype=F32):
-    w = _n(gen, O, C, k, k, dtype=dtype) / (C * k * k) ** 0.5
-    b = _n(gen, O, dtype=dtype) if bias else None
-    return Case(name, args=(_n(gen, B, C, H, W, dtype=dtype), w, b),
+    w = randn(gen, O, C, k, k, dtype=dtype) / (C * k * k) ** 0.5
+    b = randn(gen, O, dtype=dtype) if bias else None
+    return Case(name, args=(randn(gen, B, C, H, W, dtype=dtype), w, b),
                 kwargs={"stride": stride, "padding": padding}, hidden=hidden)
 
 
+@SPECS.add("U4.2", "conv2d", conv.conv2d, tolerance=CONV_TOL, points=2)
 def _cases_conv(gen):
     return [_conv_case(gen, "basic", 2, 3, 8, 8, 4, 3, 1, 0, hidden=False),
             _conv_case(gen, "stride2_pad1", 2, 3, 9, 9, 5, 3, 2, 1),
@@ -59,15 +51,24 @@ def _cases_conv(gen):
 
 
 # ---------------------------------------------------------------- U4.3 pooling
+@SPECS.add("U4.3", "max_pool2d", pooling.max_pool2d)
 def _cases_pool(gen):
-    return [_pub("2x2", _n(gen, 2, 3, 8, 8), 2), _hid("3x3_stride2", _n(gen, 1, 2, 9, 9), 3, 2),
-            _hid("non_square", _n(gen, 2, 1, 6, 10), 2), _hid("overlap", _n(gen, 1, 3, 7, 7), 3, 1),
-            _hid("whole_map_f64", _n(gen, 1, 4, 4, 4, dtype=F64), 4)]
+    return [public("2x2", randn(gen, 2, 3, 8, 8), 2),
+            hidden("3x3_stride2", randn(gen, 1, 2, 9, 9), 3, 2),
+            hidden("non_square", randn(gen, 2, 1, 6, 10), 2),
+            hidden("overlap", randn(gen, 1, 3, 7, 7), 3, 1),
+            hidden("whole_map_f64", randn(gen, 1, 4, 4, 4, dtype=F64), 4)]
 
 
+SPECS.add("U4.3", "avg_pool2d", pooling.avg_pool2d)(_cases_pool)
+SPECS.add("U4.3", "l2_pool2d", pooling.l2_pool2d, tolerance=CONV_TOL)(_cases_pool)
+
+
+@SPECS.add("U4.3", "l2_pool_features", pooling.l2_pool_features)
 def _cases_pool_features(gen):
-    return [_pub("pairs", _n(gen, 2, 4, 3, 3), 2), _hid("all_channels", _n(gen, 1, 6, 2, 5), 6),
-            _hid("group_1", _n(gen, 1, 3, 2, 2), 1)]
+    return [public("pairs", randn(gen, 2, 4, 3, 3), 2),
+            hidden("all_channels", randn(gen, 1, 6, 2, 5), 6),
+            hidden("group_1", randn(gen, 1, 3, 2, 2), 1)]
 
 
 # ---------------------------------------------------------------- U4.4 CNN and its training
@@ -76,13 +77,13 @@ def _module_state(module_cls, gen, init, scale=1.0):
     state = {}
     for k, v in model.state_dict().items():
         if k.endswith("running_var"):
-            state[k] = torch.rand(v.shape, generator=gen) + 0.5
+            state[k] = rand(gen, *v.shape) + 0.5
         elif k.endswith("num_batches_tracked"):
             state[k] = v.clone()
         elif v.dim() > 1:
-            state[k] = _n(gen, *v.shape) * scale / v[0].numel() ** 0.5
+            state[k] = randn(gen, *v.shape) * scale / v[0].numel() ** 0.5
         else:
-            state[k] = _n(gen, *v.shape) * 0.1
+            state[k] = randn(gen, *v.shape) * 0.1
     return state
 
 
@@ -103,80 +104,103 @@ def _module_case(gen, cls, name, init, x, hidden=True):
     return Case(name, args=(x,), init=init, state=_module_state(cls, gen, init), hidden=hidden)
 
 
+@SPECS.add("U4.4", "CifarCNN", _module_reference(cnn.CifarCNN), call="module",
+           tolerance=CONV_TOL, points=2)
 def _cases_cifar(gen):
-    return [_module_case(gen, cnn.CifarCNN, "batch_4", {}, _n(gen, 4, 3, 32, 32), hidden=False),
-            _module_case(gen, cnn.CifarCNN, "batch_1", {}, _n(gen, 1, 3, 32, 32)),
-            _module_case(gen, cnn.CifarCNN, "five_classes", {"num_classes": 5}, _n(gen, 3, 3, 32, 32))]
+    C = cnn.CifarCNN
+    return [_module_case(gen, C, "batch_4", {}, randn(gen, 4, 3, 32, 32), hidden=False),
+            _module_case(gen, C, "batch_1", {}, randn(gen, 1, 3, 32, 32)),
+            _module_case(gen, C, "five_classes", {"num_classes": 5}, randn(gen, 3, 3, 32, 32))]
 
 
+@SPECS.add("U4.4", "confusion_matrix", cnn.confusion_matrix)
 def _cases_confusion(gen):
-    y = torch.randint(0, 10, (50,), generator=gen)
-    return [_pub("small", torch.tensor([0, 1, 1, 2, 2, 2]), torch.tensor([0, 1, 2, 2, 1, 0]), 3),
-            _hid("ten_classes", torch.randint(0, 10, (50,), generator=gen), y, 10),
-            _hid("perfect", y.clone(), y, 10),
-            _hid("unused_class", torch.tensor([0, 0, 1]), torch.tensor([0, 1, 1]), 4)]
+    y = randint(gen, 0, 10, 50)
+    return [public("small", torch.tensor([0, 1, 1, 2, 2, 2]), torch.tensor([0, 1, 2, 2, 1, 0]), 3),
+            hidden("ten_classes", randint(gen, 0, 10, 50), y, 10),
+            hidden("perfect", y.clone(), y, 10),
+            hidden("unused_class", torch.tensor([0, 0, 1]), torch.tensor([0, 1, 1]), 4)]
 
 
-def _cases_train_cnn(gen):
-    seed = int(torch.randint(0, 2**31, (1,), generator=gen))
-    data = torch.Generator().manual_seed(seed)
-    X, y = cnn.synthetic_images(600, 10, data)
-    Xt, yt = cnn.synthetic_images(300, 10, data)
-    return [Case("synthetic_cifar", args=(X, y, Xt, seed % 1000), secret=yt)]
-
-
+# predicted labels on 300 held-out synthetic images pass at this accuracy (the reference reaches
+# ~100% on every seed)
 ACCURACY_THRESHOLD = 0.6
 
 
 def _judge_train_cnn(output, case):
     if not isinstance(output, torch.Tensor) or output.shape != case.secret.shape:
         shape = tuple(output.shape) if isinstance(output, torch.Tensor) else type(output).__name__
-        return False, f"expected one predicted label per test image {tuple(case.secret.shape)}, got {shape}"
+        return False, (f"expected one predicted label per test image "
+                       f"{tuple(case.secret.shape)}, got {shape}")
     if output.is_floating_point() or output.dtype == torch.bool:
         return False, f"expected integer class labels, got dtype {output.dtype}"
     acc = float((output == case.secret).float().mean())
     verdict = "reaches" if acc >= ACCURACY_THRESHOLD else "is below"
-    return acc >= ACCURACY_THRESHOLD, f"held-out accuracy {acc:.1%} {verdict} the {ACCURACY_THRESHOLD:.0%} threshold"
+    return acc >= ACCURACY_THRESHOLD, \
+        f"held-out accuracy {acc:.1%} {verdict} the {ACCURACY_THRESHOLD:.0%} threshold"
+
+
+@SPECS.add("U4.4", "train_cnn", cnn.train_cnn, call="outcome", judge=_judge_train_cnn, points=3)
+def _cases_train_cnn(gen):
+    seed = int(randint(gen, 0, 2**31, 1))
+    data = torch.Generator().manual_seed(seed)
+    X, y = cnn.synthetic_images(600, 10, data)
+    Xt, yt = cnn.synthetic_images(300, 10, data)
+    return [Case("synthetic_cifar", args=(X, y, Xt, seed % 1000), secret=yt)]
 
 
 # ---------------------------------------------------------------- U4.5 architectures
+@SPECS.add("U4.5", "shape_table", architectures.shape_table)
 def _cases_shape_table(gen):
-    return [_pub("alexnet", architectures.ALEXNET, 227, 3),
-            _hid("lenet5", architectures.LENET5, 32, 1),
-            _hid("alexnet_small_input", architectures.ALEXNET, 195, 3)]
+    return [public("alexnet", architectures.ALEXNET, 227, 3),
+            hidden("lenet5", architectures.LENET5, 32, 1),
+            hidden("alexnet_small_input", architectures.ALEXNET, 195, 3)]
 
 
+@SPECS.add("U4.5", "receptive_field", param_counts.receptive_field)
 def _cases_receptive_field(gen):
-    return [_pub("three_3x3", [(3, 1)] * 3), _hid("two_5x5", [(5, 1), (5, 1)]),
-            _hid("strided", [(3, 2), (3, 2), (3, 1)]), _hid("alexnet_head", [(11, 4), (3, 2), (5, 1)])]
+    return [public("three_3x3", [(3, 1)] * 3), hidden("two_5x5", [(5, 1), (5, 1)]),
+            hidden("strided", [(3, 2), (3, 2), (3, 1)]),
+            hidden("alexnet_head", [(11, 4), (3, 2), (5, 1)])]
 
 
 # ---------------------------------------------------------------- U4.6 / U4.7 blocks
+@SPECS.add("U4.6", "InceptionModule", _module_reference(inception.InceptionModule),
+           call="module", tolerance=CONV_TOL, points=2)
 def _cases_inception(gen):
+    M = inception.InceptionModule
     small = dict(in_ch=8, ch1x1=4, ch3x3red=3, ch3x3=5, ch5x5red=2, ch5x5=3, pool_proj=2)
     odd = dict(in_ch=5, ch1x1=2, ch3x3red=2, ch3x3=3, ch5x5red=1, ch5x5=2, pool_proj=1)
-    return [_module_case(gen, inception.InceptionModule, "small", small, _n(gen, 2, 8, 8, 8), hidden=False),
-            _module_case(gen, inception.InceptionModule, "odd_size", odd, _n(gen, 1, 5, 7, 5)),
-            _module_case(gen, inception.InceptionModule, "batch_3", small, _n(gen, 3, 8, 4, 4))]
+    return [_module_case(gen, M, "small", small, randn(gen, 2, 8, 8, 8), hidden=False),
+            _module_case(gen, M, "odd_size", odd, randn(gen, 1, 5, 7, 5)),
+            _module_case(gen, M, "batch_3", small, randn(gen, 3, 8, 4, 4))]
 
 
+@SPECS.add("U4.7", "ResidualBlock", _module_reference(resnet.ResidualBlock), call="module",
+           tolerance=CONV_TOL, points=2)
 def _cases_residual(gen):
     R = resnet.ResidualBlock
-    return [_module_case(gen, R, "identity", {"in_ch": 4, "out_ch": 4}, _n(gen, 2, 4, 8, 8), hidden=False),
-            _module_case(gen, R, "stride2_projection", {"in_ch": 4, "out_ch": 8, "stride": 2}, _n(gen, 2, 4, 8, 8)),
-            _module_case(gen, R, "stride2_odd", {"in_ch": 3, "out_ch": 6, "stride": 2}, _n(gen, 1, 3, 7, 7)),
-            _module_case(gen, R, "channels_only", {"in_ch": 2, "out_ch": 5}, _n(gen, 1, 2, 5, 5))]
+    return [_module_case(gen, R, "identity", {"in_ch": 4, "out_ch": 4}, randn(gen, 2, 4, 8, 8),
+                         hidden=False),
+            _module_case(gen, R, "stride2_projection", {"in_ch": 4, "out_ch": 8, "stride": 2},
+                         randn(gen, 2, 4, 8, 8)),
+            _module_case(gen, R, "stride2_odd", {"in_ch": 3, "out_ch": 6, "stride": 2},
+                         randn(gen, 1, 3, 7, 7)),
+            _module_case(gen, R, "channels_only", {"in_ch": 2, "out_ch": 5},
+                         randn(gen, 1, 2, 5, 5))]
 
 
 # ---------------------------------------------------------------- U4.8 ViT family
 def _vit_case(gen, name, B, C, H, W, p, D, distill=False, hidden=True):
     N = (H // p) * (W // p)
     extra = 2 if distill else 1
-    kwargs = {"dist_token": _n(gen, D)} if distill else {}
-    return Case(name, args=(_n(gen, B, C, H, W), p, _n(gen, D, p * p * C) * 0.1, _n(gen, D),
-                            _n(gen, D), _n(gen, N + extra, D)), kwargs=kwargs, hidden=hidden)
+    kwargs = {"dist_token": randn(gen, D)} if distill else {}
+    return Case(name, args=(randn(gen, B, C, H, W), p, randn(gen, D, p * p * C) * 0.1,
+                            randn(gen, D), randn(gen, D), randn(gen, N + extra, D)),
+                kwargs=kwargs, hidden=hidden)
 
 
+@SPECS.add("U4.8", "patch_embed", vit.patch_embed, tolerance=CONV_TOL)
 def _cases_patch_embed(gen):
     return [_vit_case(gen, "vit", 2, 3, 8, 8, 4, 6, hidden=False),
             _vit_case(gen, "deit_distillation", 1, 3, 8, 8, 2, 5, distill=True),
@@ -184,32 +208,8 @@ def _cases_patch_embed(gen):
             _vit_case(gen, "one_patch", 1, 2, 4, 4, 4, 4)]
 
 
+@SPECS.add("U4.8", "window_partition", vit.window_partition)
 def _cases_window_partition(gen):
-    return [_pub("2x2_windows", _n(gen, 1, 4, 4, 3), 2), _hid("batch_2_rect", _n(gen, 2, 4, 8, 2), 4),
-            _hid("one_window", _n(gen, 1, 3, 3, 5), 3)]
-
-
-SPECS = [
-    Spec("U4.1", "conv_output_size", param_counts.conv_output_size, _cases_output_size),
-    Spec("U4.1", "conv_param_count", param_counts.conv_param_count, _cases_param_count),
-    Spec("U4.2", "conv2d", conv.conv2d, _cases_conv, tolerance=CONV_TOL, points=2),
-    Spec("U4.3", "max_pool2d", pooling.max_pool2d, _cases_pool),
-    Spec("U4.3", "avg_pool2d", pooling.avg_pool2d, _cases_pool),
-    Spec("U4.3", "l2_pool2d", pooling.l2_pool2d, _cases_pool, tolerance=CONV_TOL),
-    Spec("U4.3", "l2_pool_features", pooling.l2_pool_features, _cases_pool_features),
-    Spec("U4.4", "CifarCNN", _module_reference(cnn.CifarCNN), _cases_cifar, call="module",
-         tolerance=CONV_TOL, points=2),
-    Spec("U4.4", "confusion_matrix", cnn.confusion_matrix, _cases_confusion),
-    Spec("U4.4", "train_cnn", cnn.train_cnn, _cases_train_cnn, call="outcome",
-         judge=_judge_train_cnn, points=3,
-         doc=f"predicted labels on 300 held-out synthetic images; passes at accuracy ≥ "
-             f"{ACCURACY_THRESHOLD:.0%} (the reference reaches ~100% on every seed)"),
-    Spec("U4.5", "shape_table", architectures.shape_table, _cases_shape_table),
-    Spec("U4.5", "receptive_field", param_counts.receptive_field, _cases_receptive_field),
-    Spec("U4.6", "InceptionModule", _module_reference(inception.InceptionModule), _cases_inception,
-         call="module", tolerance=CONV_TOL, points=2),
-    Spec("U4.7", "ResidualBlock", _module_reference(resnet.ResidualBlock), _cases_residual,
-         call="module", tolerance=CONV_TOL, points=2),
-    Spec("U4.8", "patch_embed", vit.patch_embed, _cases_patch_embed, tolerance=CONV_TOL),
-    Spec("U4.8", "window_partition", vit.window_partition, _cases_window_partition),
-]
+    return [public("2x2_windows", randn(gen, 1, 4, 4, 3), 2),
+            hidden("batch_2_rect", randn(gen, 2, 4, 8, 2), 4),
+            hidden("one_window", randn(gen, 1, 3, 3, 5), 3)]

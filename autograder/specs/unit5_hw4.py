@@ -295,17 +295,5 @@ def train_vae_2d(x_train: torch.Tensor, seed: int, steps: int = 1500, batch_size
 
 SPECS = [
     Spec("U5.5", "train_vae_2d", train_vae_2d, _cases, call="outcome", judge=judge_decoder,
-         statistical=True, points=3,
-         doc="train_vae_2d(x_train (N, 2), seed) -> dict(decoder.state_dict()) of Decoder2D "
-             "(two SiLU hidden layers of a chosen width, latent dimension of choice, learned "
-             "per-coordinate logvar): train a VAE on x_train by maximising the ELBO (Gaussian "
-             "decoder, closed-form KL to N(0, I), reparameterised z); all randomness from seed. "
-             "Judged by outcome: the grader samples N_SAMPLES points from the model (z ~ N(0, I), "
-             "x = net(z) + exp(logvar / 2) noise) and passes a case when their energy distance "
-             "to held-out data of the same distribution (case.secret) is at most "
-             f"{RELATIVE_THRESHOLD:g} x that of the moment-matched Gaussian. "
-             "Cases: public 'ring', hidden 'three_unequal_blobs' (weights 0.6/0.3/0.1) and "
-             "'two_moons', each shifted by a random offset. False-fail rate measured on 20 "
-             "assignment seeds (60 cases) for the notebook's solution: 0, every case at most "
-             "0.57 x its threshold (tests/assignments/test_hw4_training.py)."),
+         statistical=True, points=3),
 ]

@@ -215,18 +215,5 @@ def ddpm_train_and_sample(x_train: torch.Tensor, betas: torch.Tensor, n_samples:
 
 SPECS = [
     Spec("U5.9", "ddpm_train_and_sample", ddpm_train_and_sample, _cases, call="outcome",
-         judge=judge_samples, statistical=True, points=2,
-         doc="ddpm_train_and_sample(x_train (N, 2), betas (T,), n_samples, seed) -> samples "
-             "(n_samples, 2): train a small epsilon-network on x_train with Algorithm 1 "
-             "(L_simple, t uniform over the T steps), then draw n_samples with Algorithm 2; all "
-             "randomness from seed. Judged by outcome against n_samples held-out points of the "
-             "same 2-D Gaussian mixture (case.secret): k-NN precision >= "
-             f"{MIN_PRECISION:g}, recall >= {MIN_RECALL:g}, energy distance <= "
-             f"{MAX_ENERGY_DISTANCE:g}, at most {MAX_COPIED:g} of the samples copies of "
-             "training points (module doc). Cases: public 'four_blobs_T50' (4 equal blobs, "
-             "linear betas 1e-3..0.2, T = 50), hidden 'three_unequal_blobs_T100' (3 blobs of "
-             "weights 0.6/0.3/0.1, linear betas 1e-4..0.1, T = 100). False-fail rate measured "
-             "0 of 40 cases (20 seeds) for the notebook's solution, with wide margins to every "
-             "bound (tests/assignments/test_hw5_training.py); ~1.7 s of CPU per case for that "
-             "solution, call_seconds in grading.toml."),
+         judge=judge_samples, statistical=True, points=2),
 ]

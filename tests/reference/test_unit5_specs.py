@@ -1,4 +1,4 @@
-"""The unit-5 specs (``autograder/specs/unit5.py``): cases are well formed, reproducible from the
+"""The unit-5 specs (``autograder/specs/unit5/``): cases are well formed, reproducible from the
 seed, carried by the wire format, and their reference outputs are finite; and the grader's real
 check ladder (``autograder.grade.checks.compare``) with each case's tolerances
 
@@ -9,6 +9,7 @@ check ladder (``autograder.grade.checks.compare``) with each case's tolerances
 """
 from __future__ import annotations
 
+import inspect
 import math
 
 import pytest
@@ -82,7 +83,7 @@ def test_every_row_has_specs_and_names_are_unique():
     names = [s.name for s in SPECS]
     assert len(names) == len(set(names))
     for s in SPECS:
-        assert s.call == "function" and 1 <= s.points <= 3 and s.doc
+        assert s.call == "function" and 1 <= s.points <= 3 and inspect.getdoc(s.reference)
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.name)
