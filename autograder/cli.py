@@ -1,16 +1,22 @@
 """The ``autograder`` command: a thin layer over :mod:`autograder.api`."""
 from __future__ import annotations
 
+import time
+from collections import Counter
 from pathlib import Path
 from typing import List, Optional
 
 import typer
 from rich.console import Console
+from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
+                           TimeElapsedColumn, TimeRemainingColumn)
 from rich.table import Table
 
 from . import api
 from .course import Course, CourseError
+from .grade.options import GradeOptions
 from .quiz.cli import quiz_app
+from .sandbox.isolation import IsolationError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Build, grade and report on the assignments of a PyTorch course.")
@@ -85,17 +91,13 @@ def grade(hw: str = typer.Argument(..., help="Assignment, e.g. hw1."),
     """Grade SUBMISSIONS of HW into OUT/results/*.json, the results store and OUT/gradebook.csv.
     Submissions graded before (same bytes, fixtures and grader) are not graded again; an
     interrupted run keeps every finished result, and running it again resumes."""
-    import time
-    from collections import Counter
-
-    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
-                               TimeElapsedColumn, TimeRemainingColumn)
-
-    from .sandbox.isolation import IsolationError
-
     c = _course(course)
-    if executor not in ("local", "dask"):
-        console.print(f"[red]unknown executor {executor!r}: local or dask[/red]")
+    try:
+        options = GradeOptions(workers=workers, device=device, isolation=isolation, store=store,
+                               executor=executor, scheduler=scheduler, regrade=regrade,
+                               gpu_memory_fraction=gpu_memory_fraction)
+    except ValueError as e:
+        console.print(f"[red]{e}[/red]")
         raise typer.Exit(2)
     progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                         TextColumn("{task.fields[rate]:.2f}/s"), TimeElapsedColumn(),
@@ -123,10 +125,7 @@ def grade(hw: str = typer.Argument(..., help="Assignment, e.g. hw1."),
     t0 = time.perf_counter()
     try:
         with progress:
-            run = api.grade(hw, submissions, out, c, workers=workers, device=device,
-                            isolation=isolation, store=store, executor=executor,
-                            scheduler=scheduler, regrade=regrade,
-                            gpu_memory_fraction=gpu_memory_fraction, on_start=begin,
+            run = api.grade(hw, submissions, out, c, options=options, on_start=begin,
                             on_result=advance)
     except (CourseError, IsolationError) as e:
         console.print(f"[red]{e}[/red]")
@@ -202,11 +201,7 @@ def _config_path(config: Optional[Path], c: Optional[Course]) -> Path:
 
 
 def _publish(config, results, out, course, *, feedback: bool, reports: bool):
-    c = None
-    try:
-        c = Course(course) if course else Course.find()
-    except CourseError:
-        pass
+    c = Course(course) if course else Course.find_or_none()
     try:
         return api.publish(_config_path(config, c), results, out, c, feedback=feedback,
                            reports=reports)

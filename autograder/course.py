@@ -67,6 +67,14 @@ class Course:
                 return cls(folder)
         raise CourseError(f"no course found: neither {here} nor a parent has a solutions/ folder")
 
+    @classmethod
+    def find_or_none(cls, start: Path | str | None = None) -> "Course | None":
+        """:meth:`find`, or None: course-level outputs (gradebooks, reports) can do without."""
+        try:
+            return cls.find(start)
+        except (CourseError, OSError):
+            return None
+
     def solution_dir(self, hw: str) -> Path:
         return self.root / "solutions" / hw
 

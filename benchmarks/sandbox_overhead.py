@@ -42,8 +42,8 @@ def hw1_grader(build_root: str | None = None):
     from autograder import fixtures as fixture_store
     from autograder.assign.solved import solved_notebook
     from autograder.course import Course
-    from autograder.grade.ingest import Submission
     from autograder.grade.pipeline import Grader
+    from autograder.ingest import Submission
 
     course = Course.find(Path(__file__).resolve().parents[1])
     if build_root:  # e.g. when the course's build/ is not writable by this user

@@ -82,7 +82,7 @@ sys.path.insert(0, str(REPO))
 from autograder import api, fixtures as fixture_store  # noqa: E402
 from autograder.assign.solved import solved_notebook  # noqa: E402
 from autograder.course import Course  # noqa: E402
-from autograder.grade.ingest import code_cells  # noqa: E402
+from autograder.ingest import code_cells  # noqa: E402
 
 
 def make_submissions(course: Course, hw: str, folder: Path, n: int, start: int = 0) -> list[Path]:
@@ -213,7 +213,7 @@ def main() -> None:
     hw = args.hw
     if not (course.build_dir(hw) / "otter" / f"{hw}-autograder.zip").is_file():
         api.build(hw, course)
-    from autograder.grade.batch import default_workers
+    from autograder.grade.executor import default_workers
     from autograder.sandbox.isolation import resolve
 
     workers = args.workers or default_workers()

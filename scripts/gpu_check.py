@@ -75,8 +75,8 @@ def _failed(result) -> list[str]:
 
 def _zygote_loads_no_cuda(course: Course, folder: Path) -> bool:
     from autograder import fixtures as fixture_store
-    from autograder.grade.ingest import collect
     from autograder.grade.pipeline import Grader
+    from autograder.ingest import collect
     from autograder.sandbox.zygote import Zygote
 
     config = course.config("hw1")

@@ -21,11 +21,13 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import yaml
+
 from .. import fixtures as fixture_store
 from ..course import Course, CourseError
-from ..grade.ingest import Submission
 from ..grade.pipeline import Grader
 from ..grade.results import GradingResults
+from ..ingest.submission import Submission
 from ..sandbox.zygote import Zygote
 
 QUESTION_HEADER = re.compile(r"^\s*#\s*BEGIN QUESTION\s*$", re.MULTILINE)
@@ -51,8 +53,6 @@ class BuildReport:
 
 def notebook_questions(notebook: Path) -> dict[str, float]:
     """``{question name: points}`` from the master notebook's BEGIN QUESTION raw cells."""
-    import yaml
-
     nb = json.loads(notebook.read_text())
     found: dict[str, float] = {}
     for cell in nb["cells"]:

@@ -1,1 +1,2 @@
-"""Grading submissions: ingestion, the pipeline per submission, checks, results, batches."""
+"""Grading submissions: the pipeline per submission, its checks and results; batches of them,
+with their options, executors, incremental plan and results store."""

@@ -31,9 +31,10 @@ import threading
 import uuid
 from collections import Counter
 from dataclasses import replace
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
-from .ingest import Submission
+from ..ingest.submission import Submission
+from .executor import Done, Todo, default_workers, gpu_fraction
 from .results import GradingResults
 
 if TYPE_CHECKING:
@@ -45,7 +46,7 @@ _LOCK = threading.Lock()
 
 
 def _checkout(level: str):
-    from ..sandbox.zygote import Zygote
+    from ..sandbox.zygote import Zygote  # the sandbox: on the worker, once it grades
 
     with _LOCK:
         idle = _IDLE.setdefault(level, [])
@@ -80,7 +81,7 @@ def _close_all() -> None:
 def grade_remote(grader: "Grader", sub: Submission, level: str,
                  gpu_fractions: dict[str, float]) -> tuple[dict, str]:
     """Runs on a Dask worker: grade one submission in one of this worker's sandboxes."""
-    if gpu_fractions:
+    if gpu_fractions:  # Dask, loaded already on a worker; the module is imported without it
         from distributed import get_worker
         from distributed.comm import get_address_host
 
@@ -96,8 +97,6 @@ def grade_remote(grader: "Grader", sub: Submission, level: str,
 
 def _gpu_fractions(client, device: str, override: float | None) -> dict[str, float]:
     """Per host, the GPU memory share of each sandbox: the worker threads of a host share it."""
-    from .batch import gpu_fraction
-
     if not device.startswith("cuda"):
         return {}
     per_host: Counter[str] = Counter()
@@ -106,40 +105,49 @@ def _gpu_fractions(client, device: str, override: float | None) -> dict[str, flo
     return {host: gpu_fraction(device, n, override) for host, n in per_host.items()}
 
 
-def grade_on_dask(grader: "Grader", todo: list[tuple[int, Submission]],
-                  done: Callable[[int, GradingResults, str], None], *,
-                  scheduler: str | None = None, level: str = "auto", client=None,
-                  workers: int | None = None, gpu_memory_fraction: float | None = None) -> None:
-    """Grade ``todo`` on the cluster at ``scheduler`` (or with ``client``, or on a local cluster
-    of ``workers`` processes); ``done(index, result, log)`` as each one finishes."""
-    from distributed import Client, LocalCluster, as_completed
+class DaskExecutor:
+    """The cluster at ``scheduler`` (or ``client``'s); without either, a local cluster of
+    ``workers`` processes, started for the run. ``isolation`` is resolved on each worker."""
 
-    from .batch import default_workers
+    def __init__(self, scheduler: str | None = None, isolation: str = "auto",
+                 workers: int | None = None, gpu_memory_fraction: float | None = None,
+                 client=None) -> None:
+        self.scheduler, self.isolation, self.workers = scheduler, isolation, workers
+        self.gpu_memory_fraction, self.client = gpu_memory_fraction, client
 
-    cluster = None
-    own_client = client is None
-    if own_client:
-        if scheduler:
-            client = Client(scheduler)
-        else:
-            n = max(1, min(workers or default_workers(), len(todo)))
-            cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                                   dashboard_address=None)
-            client = Client(cluster)
-    try:
-        fractions = _gpu_fractions(client, grader.device, gpu_memory_fraction)
-        remote_grader = client.scatter(grader, broadcast=True)  # the fixtures travel once
-        run = uuid.uuid4().hex[:8]
-        pending = {}
-        for index, sub in todo:
-            future = client.submit(grade_remote, remote_grader, sub, level, fractions,
-                                   pure=False, key=f"grade-{run}-{index}")
-            pending[future] = index
-        for future in as_completed(list(pending)):
-            data, log = future.result()
-            done(pending.pop(future), GradingResults.from_dict(data), log)
-    finally:
-        if own_client:
-            client.close()
-        if cluster is not None:
-            cluster.close()
+    def start(self, count: int) -> None:
+        """Nothing to start early: a cluster's workers keep their zygotes warm themselves."""
+
+    def close(self) -> None:
+        pass
+
+    def run(self, grader: "Grader", todo: Todo, done: Done) -> None:
+        """Grade ``todo`` on the cluster; ``done(index, result, log)`` as each one finishes."""
+        from distributed import Client, LocalCluster, as_completed  # Dask: only when used
+
+        client, cluster = self.client, None
+        if client is None:
+            if self.scheduler:
+                client = Client(self.scheduler)
+            else:
+                n = max(1, min(self.workers or default_workers(), len(todo)))
+                cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+                                       dashboard_address=None)
+                client = Client(cluster)
+        try:
+            fractions = _gpu_fractions(client, grader.device, self.gpu_memory_fraction)
+            remote_grader = client.scatter(grader, broadcast=True)  # the fixtures travel once
+            run = uuid.uuid4().hex[:8]
+            pending = {}
+            for index, sub in todo:
+                future = client.submit(grade_remote, remote_grader, sub, self.isolation,
+                                       fractions, pure=False, key=f"grade-{run}-{index}")
+                pending[future] = index
+            for future in as_completed(list(pending)):
+                data, log = future.result()
+                done(pending.pop(future), GradingResults.from_dict(data), log)
+        finally:
+            if client is not self.client:
+                client.close()
+            if cluster is not None:
+                cluster.close()

@@ -21,12 +21,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .ingest import Submission
+from ..ingest.submission import Submission
 from .results import GradingResults
 
 if TYPE_CHECKING:
     from ..course import Course
-    from ..store import ResultStore
+    from .store import ResultStore
 
 _ROOT = Path(__file__).resolve().parents[2]  # where reference/ and autograder/ live
 

@@ -14,12 +14,12 @@ from typing import Any
 
 from ..course import AssignmentConfig
 from ..fixtures import FixtureCase, Fixtures
+from ..ingest import NotebookError, Submission, code_cells
 from ..sandbox import session, wire
 from ..sandbox.limits import Limits
 from ..sandbox.zygote import RunOutput, Zygote
 from ..specs import Case, get_spec
 from .checks import Verdict, compare
-from .ingest import NotebookError, Submission, code_cells
 from .results import GradingResults, QuestionResult, TestCaseResult
 from .version import GRADER_VERSION
 

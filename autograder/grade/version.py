@@ -2,10 +2,10 @@
 
 ``GRADER_VERSION`` is the package version plus a digest of the code that decides what a
 submission's result is: the grading pipeline, the ladder of checks, the harness, the wire format,
-the sandbox. Any change there (a tolerance rule, a new incident, a fixed leak) changes the
-version, so ``grade`` regrades everything instead of trusting results an older grader produced.
-Code that only schedules work or stores results (the executors, the store) is left out: changing
-it cannot change a result. Torch is not imported here (a fully cached re-run never loads it).
+the sandbox, and which code cells of a notebook run. Any change there (a tolerance rule, a new
+incident, a fixed leak) changes the version, so ``grade`` regrades everything instead of trusting
+results an older grader produced. Code that only schedules work or stores results (the options,
+the executors, the plan, the store) is left out: changing it cannot change a result. Torch is not imported here (a fully cached re-run never loads it).
 """
 from __future__ import annotations
 
@@ -16,9 +16,11 @@ from .. import __version__
 
 _PACKAGE = Path(__file__).resolve().parents[1]  # the autograder package
 _FOLDERS = ("grade", "sandbox")
+_ALSO = ("ingest/notebook.py",)  # the code cells grading runs
 # scheduling and storage only: they decide where and when a submission runs, not its result
-_LEFT_OUT = frozenset({"grade/batch.py", "grade/dask_executor.py", "grade/incremental.py",
-                       "grade/version.py"})
+_LEFT_OUT = frozenset({"grade/batch.py", "grade/dask_executor.py", "grade/executor.py",
+                       "grade/incremental.py", "grade/local_executor.py", "grade/options.py",
+                       "grade/store.py", "grade/version.py"})
 
 
 def code_files() -> list[Path]:
@@ -27,7 +29,7 @@ def code_files() -> list[Path]:
         for path in sorted((_PACKAGE / folder).rglob("*.py")):
             if path.relative_to(_PACKAGE).as_posix() not in _LEFT_OUT:
                 files.append(path)
-    return files
+    return files + [_PACKAGE / name for name in _ALSO]
 
 
 def code_digest() -> str:

@@ -88,7 +88,7 @@ def write_cases(results: list[GradingResults], out: Path, stem: str = "cases") -
     paths = [out / f"{stem}.csv"]
     frame.to_csv(paths[0], index=False)
     try:
-        import pyarrow  # noqa: F401
+        import pyarrow  # noqa: F401 - optional: Parquet is written only where it is installed
     except ImportError:
         print(f"warning: pyarrow is not installed; {stem}.parquet not written")
         return paths

@@ -28,7 +28,9 @@ from typing import Any
 import pandas as pd
 
 from ..grade.results import GradingResults
-from ..lms.canvas import marked_late
+from ..ingest.canvas import marked_late
+from ..lms.canvas import write_canvas_csv
+from . import load_results
 from .config import ConfigError, CourseConfig, Item, add_item, aware, discover, load_config
 from .late import Lateness, lateness, penalty
 from .roster import Roster, load_roster
@@ -79,8 +81,6 @@ class CourseGradebook:
 
     def write(self, out: str | Path) -> dict[str, Path]:
         """gradebook.csv, items.csv, submissions.csv, unmatched.csv, canvas.csv, issues.txt."""
-        from ..lms.canvas import write_canvas_csv
-
         out = Path(out)
         out.mkdir(parents=True, exist_ok=True)
         paths = {"gradebook": out / "gradebook.csv", "items": out / "items.csv",
@@ -96,12 +96,6 @@ class CourseGradebook:
 
 
 # ----------------------------------------------------------------------------- inputs
-
-
-def _load_results(folder: Path) -> list[GradingResults]:
-    from . import load_results
-
-    return load_results(folder)
 
 
 def _read_times(path: Path | None, tz) -> tuple[dict[str, datetime], dict[str, datetime]]:
@@ -196,7 +190,7 @@ def course_gradebook(config: CourseConfig | str | Path, *,
         if item.kind == "assignment":
             if item.name not in results:
                 if item.results is not None and (item.results / "results").is_dir():
-                    results[item.name] = _load_results(item.results)
+                    results[item.name] = load_results(item.results)
             item_results = results.get(item.name)
             pending = item_results is None
             by_file, by_student = _read_times(item.times, tz)

@@ -1,10 +1,5 @@
-"""Canvas: what its bulk downloads say, and the gradebook CSV it imports.
-
-**Bulk downloads** ("Download Submissions") name each file
-``<sortable name>[_LATE]_<user id>_<attachment id>_<file name>``. ``LATE`` is Canvas's own
-verdict against its due date. Every entry of the zip carries the time the zip was made, not the
-submission time, so a Canvas member's ``submitted_at`` stays unknown unless a times CSV gives it
-(``times =`` in ``course.toml``); :func:`marked_late` lets the gradebook flag it.
+"""Canvas: the gradebook CSV it imports. (What its bulk downloads say in their file names is
+read by :mod:`autograder.ingest.canvas`.)
 
 **Gradebook import** (Grades → Import) takes a CSV shaped like Canvas's own export: the columns
 ``Student, ID, SIS User ID, SIS Login ID, Section``, then one column per assignment, then a
@@ -16,20 +11,12 @@ from __future__ import annotations
 
 import csv
 import io
-import re
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 import pandas as pd
 
-CANVAS_LATE = re.compile(r"^[^_]+_late_(?:\d+|anon_\w+)_\d+_", re.IGNORECASE)
 FIXED_COLUMNS = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
 POINTS_ROW = "    Points Possible"  # as Canvas writes it in its exports
-
-
-def marked_late(source: str) -> bool:
-    """Whether a submission's file name carries Canvas's ``LATE`` marker."""
-    name = PurePosixPath(source.rsplit("!", 1)[-1]).name
-    return bool(CANVAS_LATE.match(name))
 
 
 def column_name(title: str, canvas_id: str = "") -> str:

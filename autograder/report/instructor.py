@@ -28,7 +28,7 @@ PROBLEM_STATUSES = ("error", "timeout", "crashed", "memory")
 
 
 def _pyplot():
-    import matplotlib
+    import matplotlib  # heavy (~0.5 s): only when a report draws a plot
 
     matplotlib.use("Agg", force=True)
     import matplotlib.pyplot as plt

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from autograder import api
-from autograder.grade.ingest import code_cells
+from autograder.ingest import code_cells
 from autograder.grade.results import GradingResults
 
 from ..conftest import write_alternative, write_solved

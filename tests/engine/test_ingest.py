@@ -5,7 +5,7 @@ import zipfile
 
 import pytest
 
-from autograder.grade.ingest import NotebookError, code_cells, collect, student_id_from_filename
+from autograder.ingest import NotebookError, code_cells, collect, student_id_from_filename
 
 
 @pytest.mark.parametrize("name, sid", [

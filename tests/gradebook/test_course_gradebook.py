@@ -14,7 +14,8 @@ from autograder.gradebook.course import course_gradebook
 from autograder.gradebook.roster import roster_from_frame
 from autograder.gradebook.samples import make_result, write_results
 from autograder.grade.results import GradingResults
-from autograder.lms.canvas import canvas_csv, marked_late, read_canvas_csv
+from autograder.ingest.canvas import marked_late
+from autograder.lms.canvas import canvas_csv, read_canvas_csv
 
 REPO = Path(__file__).resolve().parents[2]
 ROSTER = pd.DataFrame({

@@ -15,7 +15,7 @@ import torch
 from autograder import fixtures as fixture_store
 from autograder.course import Course
 from autograder.fixtures import FixtureCase, Fixtures
-from autograder.grade.ingest import collect
+from autograder.ingest import collect
 from autograder.lms import gradescope
 
 METADATA = """\

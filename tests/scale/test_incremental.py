@@ -15,7 +15,8 @@ import time
 import pytest
 
 from autograder import api
-from autograder.store import ResultStore, default_url
+from autograder.grade.options import GradeOptions
+from autograder.grade.store import ResultStore, default_url
 
 from ..conftest import REPO, write_solved
 from . import postgres
@@ -110,6 +111,17 @@ def test_unchanged_rerun_needs_no_torch(course, folder, local, tmp_path):
                           timeout=120)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout.splitlines()[-1]) == [4, False]
+
+
+def test_keywords_override_the_options_object(course, folder, local, tmp_path):
+    out, elsewhere = tmp_path / "out", tmp_path / "elsewhere"
+    options = GradeOptions(store=default_url(elsewhere), workers=1, device="cpu")
+    with pytest.raises(TypeError):  # a misspelt option: refused before anything is written
+        api.grade(HW, [folder], out, course, options=options, wrokers=2)
+    assert not out.exists()
+    again = api.grade(HW, [folder], out, course, options=options, store=default_url(local.out))
+    assert again.reused == 4 and again.store == default_url(local.out)
+    assert not elsewhere.exists()
 
 
 def _kill_then_resume(course, folder, tmp_path, url):

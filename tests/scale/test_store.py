@@ -7,13 +7,14 @@ from dataclasses import replace
 
 import pytest
 
-from autograder.grade.batch import gpu_fraction, sync_result, write_result
+from autograder.grade.batch import Sink, run_plan, sync_result, write_result
+from autograder.grade.executor import gpu_fraction
 from autograder.grade.incremental import inputs_digest, plan
-from autograder.grade.ingest import Submission
 from autograder.grade.results import GradingResults, QuestionResult
 from autograder.grade.results import TestCaseResult as CaseResult
+from autograder.grade.store import ResultStore, default_url, key_of
 from autograder.grade.version import GRADER_VERSION, code_files
-from autograder.store import ResultStore, default_url, key_of
+from autograder.ingest import Submission
 
 FP = "f" * 64
 
@@ -157,3 +158,52 @@ def test_grader_version_covers_the_grading_code():
     assert {"pipeline.py", "checks.py", "harness.py", "wire.py"} <= names
     assert "batch.py" not in names and "dask_executor.py" not in names
     assert GRADER_VERSION.startswith("0.") and "+" in GRADER_VERSION
+
+
+class Backwards:
+    """An executor (:class:`autograder.grade.executor.Executor`) that finishes the last
+    submission first, from another thread, without a sandbox."""
+
+    def __init__(self):
+        self.ran = []
+
+    def start(self, count):
+        pass
+
+    def close(self):
+        pass
+
+    def run(self, grader, todo, done):
+        def work():
+            for index, s in reversed(todo):
+                self.ran.append(s.name)
+                done(index, result_for(s, 0.5), f"printed by {s.name}")
+
+        t = threading.Thread(target=work)
+        t.start()
+        t.join()
+
+
+def test_a_run_keeps_input_order_whatever_order_its_executor_finishes_in(store, tmp_path):
+    subs = [sub(f"s{i}", f"nb{i}".encode()) for i in range(4)]
+    store.put(result_for(subs[1]))  # graded before: reused, never handed to the executor
+    p = plan(store, "hw1", subs, FP, GRADER_VERSION)
+    seen, started, executor = [], [], Backwards()
+    out = tmp_path / "out"
+    results = run_plan(p, object(), executor, Sink(out, store, lambda r, reused: seen.append(
+        (r.submission, reused))), lambda todo, reused: started.append((todo, reused)))
+    assert [r.submission for r in results] == ["s0", "s1", "s2", "s3"]
+    assert [r.score for r in results] == [0.5, 1.0, 0.5, 0.5]
+    assert executor.ran == ["s3", "s2", "s0"] and started == [(3, 1)]
+    assert seen == [("s1", True), ("s3", False), ("s2", False), ("s0", False)]
+    assert store.count("hw1") == 4 and sorted(p.name for p in (out / "results").iterdir()) == \
+        ["s0.json", "s1.json", "s2.json", "s3.json"]
+    assert (out / "logs" / "s3.txt").read_text() == "printed by s3"
+    assert not (out / "logs" / "s1.txt").exists()  # a reused result has no new log
+
+
+def test_grader_version_covers_the_notebook_reader_not_the_scheduling():
+    names = {p.relative_to(p.parents[1]).as_posix() for p in code_files()}
+    assert "ingest/notebook.py" in names  # which cells run decides a result
+    assert not names & {"grade/store.py", "grade/options.py", "grade/executor.py",
+                        "grade/local_executor.py", "grade/incremental.py", "ingest/sources.py"}

@@ -33,7 +33,7 @@ from sqlalchemy import (Column, Float, Index, MetaData, String, Table, Text, cre
                         inspect, select, text, update)
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
-from .grade.results import GradingResults
+from .results import GradingResults
 
 metadata = MetaData()
 results_table = Table(
