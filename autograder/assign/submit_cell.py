@@ -132,3 +132,27 @@ def with_submit_cell(nb: dict, assignment: str, server: str | None) -> dict:
     cells = [c for c in nb.get("cells", [])
              if TAG not in (c.get("metadata", {}).get("tags") or [])]
     return {**nb, "cells": [*cells, submit_cell(assignment, server)]}
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m autograder.assign.submit_cell NOTEBOOK... [--url URL]``: add (or replace)
+    the submit cell of built student notebooks, in place; the assignment is each notebook's
+    name (``assignments/hw1/hw1.ipynb``: hw1). Without ``--url``: the cell that says how to
+    submit instead."""
+    import argparse
+    import json
+    from pathlib import Path
+
+    parser = argparse.ArgumentParser(description=main.__doc__.split(":", 1)[1].strip())
+    parser.add_argument("notebooks", nargs="+", type=Path)
+    parser.add_argument("--url", default="", help="the course server, e.g. "
+                        "https://grader.example.edu ([server] url in course.toml)")
+    args = parser.parse_args(argv)
+    for path in args.notebooks:
+        nb = with_submit_cell(json.loads(path.read_text()), path.stem, args.url or None)
+        path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
+        print(f"{path}: submit cell for {path.stem} -> {args.url or '(no server)'}")
+
+
+if __name__ == "__main__":
+    main()

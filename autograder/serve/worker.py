@@ -65,26 +65,38 @@ class Dispatcher:
 
     def _work(self) -> None:
         while not self._stop.is_set():
-            claimed = self.queue.claim(self.clock())
+            try:
+                claimed = self.queue.claim(self.clock())
+            except Exception:  # noqa: BLE001 - the database is busy or away: try again
+                log.error("claiming a submission failed:\n%s", traceback.format_exc())
+                claimed = None
             if claimed is None:
                 with self._wake:
                     self._wake.wait(IDLE_WAIT)
                 continue
-            row, data = claimed
             try:
-                sub = submission_from_upload(row.name, row.student_id, row.filename, data,
-                                             submitted_at(row.received_at), row.assignment)
-                result, key = self.pool.grade(sub, row.assignment, self.results,
-                                              self.folders(row.assignment))
-                self.queue.finish(row, status="graded" if result.status == "graded" else "error",
-                                  now=self.clock(), result_key=key,
-                                  result_status=result.status, score=result.score,
-                                  max_score=result.max_score, message=result.message)
-                self.graded += 1
-            except Exception as e:  # noqa: BLE001 - the server's fault: say so, keep serving
-                log.error("grading submission %s failed:\n%s", row.id, traceback.format_exc())
-                self.queue.finish(row, status="error", now=self.clock(),
-                                  message=f"the server could not grade this submission "
-                                          f"({type(e).__name__}); staff can queue it again")
+                self._grade(*claimed)
+            except Exception:  # noqa: BLE001 - not even the error could be recorded: the row
+                # stays running and is queued again at the next start
+                log.error("recording submission %s failed:\n%s", claimed[0].id,
+                          traceback.format_exc())
             # another submission of this student may be waiting behind this one
             self.wake()
+
+    def _grade(self, row, data: bytes) -> None:
+        try:
+            sub = submission_from_upload(row.name, row.student_id, row.filename, data,
+                                         submitted_at(row.received_at), row.assignment)
+            result, key = self.pool.grade(sub, row.assignment, self.results,
+                                          self.folders(row.assignment))
+        except Exception as e:  # noqa: BLE001 - the server's fault: say so, keep serving
+            log.error("grading submission %s failed:\n%s", row.id, traceback.format_exc())
+            self.queue.finish(row, status="error", now=self.clock(),
+                              message=f"the server could not grade this submission "
+                                      f"({type(e).__name__}); staff can queue it again")
+            return
+        self.queue.finish(row, status="graded" if result.status == "graded" else "error",
+                          now=self.clock(), result_key=key, result_status=result.status,
+                          score=result.score, max_score=result.max_score,
+                          message=result.message)
+        self.graded += 1

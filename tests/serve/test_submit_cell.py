@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import ast
+import json
 import os
 import subprocess
 import sys
@@ -75,3 +76,16 @@ def test_the_cell_is_added_once_and_the_address_is_checked():
     for bad in ("ftp://x", "grader.example.edu", "https://x/?a='; import os"):
         with pytest.raises(ValueError):
             submit_cell_source("hw1", bad)
+
+
+def test_the_cell_is_added_to_a_built_notebook_in_place(course, tmp_path):
+    from autograder.assign.submit_cell import main
+
+    path = tmp_path / "hw1.ipynb"
+    path.write_bytes(course.student_notebook("hw1").read_bytes())
+    cells = len(json.loads(path.read_text())["cells"])
+    main([str(path), "--url", "https://grader.example.edu"])
+    main([str(path), "--url", "https://grader.example.edu/aims5740"])
+    nb = json.loads(path.read_text())
+    assert len(nb["cells"]) == cells + 1
+    assert "SERVER = 'https://grader.example.edu/aims5740'" in "".join(nb["cells"][-1]["source"])
