@@ -151,7 +151,9 @@ class Server:
         """Per submission name of the student: the course gradebook's row (lateness, late
         penalty, counted or not), by exactly the rules ``publish`` applies."""
         config = self.settings.course
-        items = config.assignments()
+        # the server's clock is the submission time (a times CSV is for files collected
+        # elsewhere)
+        items = [replace(i, times=None) for i in config.assignments()]
         results: dict[str, list[GradingResults]] = {i.name: [] for i in items}
         for row in self.queue.rows(student_id=student_id, statuses=("graded", "error")):
             result = self.result(row)

@@ -8,8 +8,6 @@ also written to the assignment's ``overrides.csv``, which ``publish`` reads.
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
-
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
@@ -190,7 +188,7 @@ async def requeue(submission_id: str, request: Request):
 def regrades_page(request: Request):
     visit = need(request, staff=True)
     server = server_of(request)
-    requests: list[Any] = server.records.regrades()
+    requests = server.records.regrades()
     return render(request, "staff_regrades.html.j2", visit=visit,
                   open=[r for r in requests if r.status == "open"],
                   answered=[r for r in requests if r.status != "open"][::-1][:100])

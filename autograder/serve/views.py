@@ -6,7 +6,8 @@ values blanked, :func:`autograder.report.feedback.safe_message`), never more. Un
 score may show, ``score``/``max_score`` cover the shown tests only and ``withheld`` says how
 many tests and points are not shown yet, and when they will be; anything computed from the
 hidden score (the late penalty when it is a share of the score, which of several submissions
-is best) is left out too.
+is best) is left out too, and so is what the result's message says about a withheld test (a
+crash or a time limit on a hidden case would tell that it failed).
 
 Staff see everything; what a submission printed is for staff only, since it may show hidden
 inputs.
@@ -32,9 +33,10 @@ def _utc(moment: float | None) -> str:
 def visible_result(result: GradingResults, shown: Shown) -> tuple[GradingResults, dict | None]:
     """A copy of ``result`` holding only the tests that show now (questions re-totalled), and
     what is withheld (None when nothing is)."""
-    questions, held_tests, held_points = [], 0, 0.0
+    questions, held_tests, held_points, held_names = [], 0, 0.0, set()
     for q in result.questions:
         cases = [c for c in q.cases if (shown.hidden if c.hidden else shown.public)]
+        held_names |= {c.name for c in q.cases} - {c.name for c in cases}
         held_tests += len(q.cases) - len(cases)
         held_points += sum(c.max_score for c in q.cases) - sum(c.max_score for c in cases)
         if not cases:
@@ -48,6 +50,8 @@ def visible_result(result: GradingResults, shown: Shown) -> tuple[GradingResults
                                         [replace(c, message=safe_message(c)) for c in cases]))
     if not held_tests:
         return replace(result, questions=questions), None
+    status, message = _notes_shown(result, held_names)
+    result = replace(result, status=status, message=message)
     if shown.totals:  # published: the total shows, the tests of a never-shown kind do not
         return replace(result, questions=questions), {
             "tests": held_tests, "max_score": round(held_points, 6),
@@ -58,6 +62,31 @@ def visible_result(result: GradingResults, shown: Shown) -> tuple[GradingResults
                   "visibility": shown.hidden_level,
                   "shown_from": shown.hidden_from.isoformat() if shown.hidden_from else None,
                   "in_score": False}
+
+
+FRESH = "the other cases ran in a fresh process"  # how an incident's note ends
+
+
+def _notes_shown(result: GradingResults, held: set[str]) -> tuple[str, str]:
+    """The result's status and message without its notes about the ``held`` cases (the
+    sandbox names the case in each: ``... (case NAME)``). A status that came from such a
+    note alone becomes ``graded``."""
+    kept, dropped, first_dropped = [], False, False
+    for i, part in enumerate(result.message.split("; ") if result.message else []):
+        if part == FRESH and dropped and (not kept or kept[-1] is None):
+            continue
+        if any(f"(case {name})" in part or f"(case {name};" in part for name in held):
+            dropped, first_dropped = True, first_dropped or i == 0
+            kept.append(None)
+            continue
+        kept.append(part)
+    if not dropped:
+        return result.status, result.message
+    kept = [p for p in kept if p is not None]
+    status = result.status
+    if first_dropped and not any("(case " in p for p in kept):
+        status = "graded"  # the incident that set it is withheld
+    return status, "; ".join(kept)
 
 
 def tests_json(result: GradingResults, level: dict[bool, str]) -> list[dict[str, Any]]:
@@ -84,8 +113,11 @@ def submission_json(row: Row, result: GradingResults | None, shown: Shown | None
     body["message"] = row.message or ""
     if result is None or shown is None:
         return body
-    body["result_status"] = result.status
     visible, withheld = visible_result(result, shown)
+    body["result_status"] = visible.status
+    body["message"] = visible.message
+    if visible.status == "graded":
+        body["status"] = "graded"
     body["score"], body["max_score"] = visible.score, visible.max_score
     if withheld and withheld.get("in_score"):
         body["score"], body["max_score"] = result.score, result.max_score

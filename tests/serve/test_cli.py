@@ -25,7 +25,7 @@ from .conftest import STUDENTS
 def write_config(root) -> None:
     (root / "roster.csv").write_text("student_id,name\n" + "".join(f"{s},{s}\n"
                                                                    for s in STUDENTS[:5]))
-    (root / "course.toml").write_text(f'''
+    (root / "course.toml").write_text('''
 title = "CLI course"
 timezone = "Asia/Hong_Kong"
 roster = "roster.csv"

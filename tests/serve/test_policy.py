@@ -84,3 +84,28 @@ def test_a_withheld_result_keeps_no_trace_of_its_hidden_cases():
     everything, none = visible_result(result, visibility(AssignmentPolicy(), DUE, False,
                                                          DUE + timedelta(days=1)))
     assert none is None and everything.score == result.score
+
+
+def test_notes_about_a_withheld_case_are_withheld_with_it():
+    """A crash on a hidden input would tell, before the tests show, that the case failed."""
+    result = make_result("s1", 1.0, status="graded")
+    hidden = result.questions[1].cases[1]  # q2's hidden case
+    hidden.passed, hidden.score = False, 0.0
+    result.status = "memory"
+    result.message = (f"q2: `q2_fn` ran out of memory (case {hidden.name}); the other cases ran "
+                      "in a fresh process; code cell 3 raised NameError: name 'x' is not defined")
+    early = visibility(AssignmentPolicy(), DUE, False, DUE - timedelta(days=1))
+    visible, _ = visible_result(result, early)
+    assert visible.status == "graded"
+    assert visible.message == "code cell 3 raised NameError: name 'x' is not defined"
+    late = visibility(AssignmentPolicy(), DUE, False, DUE + timedelta(days=1))
+    visible, _ = visible_result(result, late)
+    assert (visible.status, visible.message) == ("memory", result.message)
+    public = result.questions[0].cases[0]  # a public incident stays, with its status
+    result.message = (f"q1: `q1_fn` ran out of memory (case {public.name}; MemoryError); the "
+                      f"other cases ran in a fresh process; q2: `q2_fn` ran out of memory (case "
+                      f"{hidden.name}); the other cases ran in a fresh process")
+    visible, _ = visible_result(result, early)
+    assert visible.status == "memory" and hidden.name not in visible.message
+    assert visible.message == (f"q1: `q1_fn` ran out of memory (case {public.name}; "
+                               "MemoryError); the other cases ran in a fresh process")

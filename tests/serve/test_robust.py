@@ -13,7 +13,7 @@ from autograder.serve.queue import Queue
 
 from ..conftest import REPO
 from ..attacks.corpus import ATTACKS, Context, _with_cell
-from .conftest import DUE, Clock, notebook_json, submit, wait_done
+from .conftest import DUE, Clock, submit, wait_done
 
 
 def test_a_restart_resumes_the_queue(make_harness, pool, notebooks):
