@@ -131,3 +131,28 @@ def quiz_demo(out: str | Path = "out/demo", *, pdf: bool = True):
     """Generate the example mid-term for examples/roster.csv and grade
     examples/quiz/responses.csv, all into ``out``/quiz (scores.csv there feeds the gradebook)."""
     return quiz.demo(out, pdf=pdf)
+
+
+# ------------------------------------------------------------------ the course server
+def issue_tokens(config: str | Path, out: str | Path, course: Course | None = None, *,
+                 staff: Sequence[str] = (), rotate: bool = False, store: str | None = None):
+    """One token per roster student and staff name into ``out`` (``student_id, token``); the
+    server's store keeps their hashes. Tokens already in ``out`` are kept unless ``rotate``.
+    Returns an :class:`autograder.serve.auth.TokenReport`."""
+    from . import serve as _serve  # the web stack (fastapi, uvicorn) only for these two verbs
+
+    return _serve.issue_tokens(config, out, course or Course.find(Path(config).parent),
+                               staff=staff, rotate=rotate, store=store)
+
+
+def serve(config: str | Path, course: Course | None = None, *, host: str = "127.0.0.1",
+          port: int = 8000, store: str | None = None, workers: int | None = None,
+          executor: str = "local", scheduler: str | None = None, isolation: str = "auto",
+          device: str = "auto") -> None:
+    """Run the course server (see the README's "Running the course server") until stopped."""
+    from . import serve as _serve
+
+    server = _serve.open_server(config, course or Course.find(Path(config).parent),
+                                store=store, workers=workers, executor=executor,
+                                scheduler=scheduler, isolation=isolation, device=device)
+    _serve.run(server, host, port)

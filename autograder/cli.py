@@ -275,6 +275,54 @@ def gradescope_bundle(hw: str = typer.Argument(..., help="Assignment, e.g. hw1."
     console.print(f"[green]✓[/green] {hw}: {path} (hidden cases: {hidden})")
 
 
+@app.command()
+def tokens(config: Path = typer.Option(..., "--config", help="Course configuration (course.toml)."),
+           out: Path = typer.Option(..., "-o", "--out", help="Tokens CSV to write "
+                                    "(student_id, token): keep it private."),
+           staff: List[str] = typer.Option([], "--staff", help="A staff member's name (repeat)."),
+           rotate: bool = typer.Option(False, "--rotate", help="New tokens for everybody; the "
+                                       "old ones stop working."),
+           store: Optional[str] = typer.Option(None, help="The server's results store "
+                                               "(default: [server] store, or "
+                                               "sqlite:///RESULTS/server.sqlite)."),
+           course: Optional[Path] = CourseOption):
+    """Tokens for the course server: one per roster student and staff name."""
+    try:
+        report = api.issue_tokens(config, out, _course(course) if course else None,
+                                  staff=staff, rotate=rotate, store=store)
+    except CourseError as e:
+        console.print(f"[red]{e}[/red]")
+        raise typer.Exit(2)
+    console.print(f"[green]✓[/green] {report.path}: {report.students} students, "
+                  f"{report.staff} staff; {len(report.new)} new token(s)"
+                  + (f"; revoked: {', '.join(report.removed)}" if report.removed else ""))
+
+
+@app.command()
+def serve(config: Path = typer.Option(..., "--config", help="Course configuration (course.toml)."),
+          host: str = typer.Option("127.0.0.1", help="Address to listen on (behind a TLS "
+                                   "reverse proxy: keep 127.0.0.1)."),
+          port: int = typer.Option(8000, help="Port to listen on."),
+          store: Optional[str] = typer.Option(None, help="Results store, an SQLAlchemy URL "
+                                              "(default: [server] store, or "
+                                              "sqlite:///RESULTS/server.sqlite)."),
+          workers: Optional[int] = typer.Option(None, help="Warm grading workers "
+                                                "(default: cores)."),
+          executor: str = typer.Option("local", help="local | dask"),
+          scheduler: Optional[str] = typer.Option(None, help="Dask scheduler address."),
+          isolation: str = typer.Option("auto", help="Isolation of each submission (see grade)."),
+          device: str = typer.Option("auto", help="auto|cpu|cuda"),
+          course: Optional[Path] = CourseOption):
+    """The course server: students submit and get their feedback in about a second."""
+    try:
+        api.serve(config, _course(course) if course else None, host=host, port=port,
+                  store=store, workers=workers, executor=executor, scheduler=scheduler,
+                  isolation=isolation, device=device)
+    except (CourseError, ValueError) as e:
+        console.print(f"[red]{e}[/red]")
+        raise typer.Exit(2)
+
+
 def main() -> None:  # pragma: no cover
     app()
 

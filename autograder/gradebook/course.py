@@ -35,7 +35,7 @@ from .config import ConfigError, CourseConfig, Item, add_item, aware, discover, 
 from .late import Lateness, lateness, penalty
 from .roster import Roster, load_roster
 
-FLAG_ORDER = ("missing", "pending", "late", "too-late", "extension", "time-unknown",
+FLAG_ORDER = ("missing", "pending", "override", "late", "too-late", "extension", "time-unknown",
               "canvas-late", "error", "timeout", "crashed", "memory", "several-rows",
               "not-on-roster")
 
@@ -120,6 +120,23 @@ def _read_times(path: Path | None, tz) -> tuple[dict[str, datetime], dict[str, d
     return by_file, by_student
 
 
+def read_overrides(path: Path | None) -> dict[str, tuple[float, str]]:
+    """``{student_id: (score, note)}`` from an ``overrides.csv`` (``student_id, score, reason,
+    by, at``: written by the course server when staff override a score); {} if there is none."""
+    if path is None or not path.is_file():
+        return {}
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    missing = {"student_id", "score", "reason"} - set(frame.columns)
+    if missing:
+        raise ConfigError(f"{path}: missing columns {sorted(missing)}")
+    found = {}
+    for _, row in frame.iterrows():
+        by = f" by {row['by']}" if row.get("by", "") else ""
+        found[str(row["student_id"])] = (float(row["score"]),
+                                         f"{float(row['score']):g}{by}: {row['reason']}")
+    return found
+
+
 def _quiz_frame(path: Path | None) -> pd.DataFrame | None:
     if path is None or not path.is_file():
         return None
@@ -148,13 +165,17 @@ def course_gradebook(config: CourseConfig | str | Path, *,
                      scores: dict[str, pd.DataFrame] | None = None,
                      roster: Roster | None = None,
                      results_root: str | Path | None = None,
-                     max_points: dict[str, float] | None = None) -> CourseGradebook:
+                     max_points: dict[str, float] | None = None,
+                     overrides: dict[str, dict[str, tuple[float, str]]] | None = None
+                     ) -> CourseGradebook:
     """Build the course gradebook.
 
     ``results`` maps an assignment to its results (default: loaded from each assignment's
     results folder); ``scores`` maps a CSV item (quiz) to its scores frame (default: read from
     its ``scores`` path); ``max_points`` gives an assignment's points when it has no results
-    (e.g. from ``Course.config(hw).max_score``)."""
+    (e.g. from ``Course.config(hw).max_score``). ``overrides`` maps an assignment to
+    ``{student_id: (score, note)}``, scores set by staff that replace the student's score
+    (default: each assignment's ``<results>/overrides.csv``, see :func:`read_overrides`)."""
     if not isinstance(config, CourseConfig):
         config = load_config(config, results_root)
     config = replace(config, items=list(config.items))  # discovery must not change the caller's
@@ -262,6 +283,14 @@ def course_gradebook(config: CourseConfig | str | Path, *,
                 student_rows.append({"student_id": c.student_id, "name": "", "email": "",
                                      "section": "", "on_roster": roster is None})
 
+    # -- staff overrides, by roster id
+    item_overrides: dict[str, dict[str, tuple[float, str]]] = {}
+    for item in config.assignments():
+        given = (overrides or {}).get(item.name)
+        if given is None:
+            given = read_overrides(item.results / "overrides.csv" if item.results else None)
+        item_overrides[item.name] = {resolve(raw)[0]: value for raw, value in given.items()}
+
     # -- choose per student, items in due order (the late-day budget is spent in that order)
     order = sorted(config.items, key=lambda i: (i.due is None,
                                                 i.due.timestamp() if i.due else 0.0, i.name))
@@ -274,6 +303,9 @@ def course_gradebook(config: CourseConfig | str | Path, *,
             meta = info[item.name]
             mine = [c for c in candidates[item.name] if c.student_id == sid]
             row, evaluated, budget = _choose(config, item, meta, st, mine, budget)
+            if sid in item_overrides.get(item.name, {}):
+                row = _overridden(row, *item_overrides[item.name][sid])
+                issues.append(f"{item.name}: {sid}'s score is overridden: {row['override']}")
             item_rows.append(row)
             sub_rows += evaluated
 
@@ -295,7 +327,7 @@ def course_gradebook(config: CourseConfig | str | Path, *,
 ITEM_COLUMNS = ["student_id", "name", "section", "on_roster", "item", "kind", "weight",
                 "max_points", "score", "raw_score", "penalty", "late_days", "budget_used",
                 "submitted_at", "due", "extension", "status", "submission", "submissions",
-                "flags", "source"]
+                "flags", "source", "override"]
 SUBMISSION_COLUMNS = ["item", "student_id", "raw_id", "on_roster", "submission", "status",
                       "submitted_at", "due", "late_days", "raw_score", "penalty", "score",
                       "max_points", "counted", "flags", "source"]
@@ -312,7 +344,8 @@ def _choose(config: CourseConfig, item: Item, meta: dict[str, Any], st: dict[str
             "on_roster": st["on_roster"], "item": item.name, "kind": item.kind,
             "weight": item.weight, "max_points": points, "due": _iso(due, tz),
             "extension": (f"{ext.days:g} days" if ext.days else "")
-            + (f" until {_iso(ext.until, tz)}" if ext.until else "") if ext else ""}
+            + (f" until {_iso(ext.until, tz)}" if ext.until else "") if ext else "",
+            "override": ""}
     if meta["pending"]:
         return ({**base, "score": math.nan, "raw_score": math.nan, "penalty": 0.0,
                  "late_days": 0, "budget_used": 0, "submitted_at": "", "status": "pending",
@@ -382,6 +415,12 @@ def _choose(config: CourseConfig, item: Item, meta: dict[str, Any], st: dict[str
                          "counted": e is chosen, "flags": _sort_flags(flags_for(sc, sl, sp)),
                          "source": sc.source})
     return row, subs, budget
+
+
+def _overridden(row: dict[str, Any], score: float, note: str) -> dict[str, Any]:
+    """A student's item row with the score staff set (the note says who, and why)."""
+    flags = {f for f in str(row["flags"]).split(";") if f} - {"missing"} | {"override"}
+    return {**row, "score": float(score), "override": note, "flags": _sort_flags(flags)}
 
 
 def _wide(student_rows: list[dict[str, Any]], items: pd.DataFrame,

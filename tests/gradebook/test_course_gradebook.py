@@ -242,3 +242,30 @@ def test_example_course_config():
     assert config.item("quiz").kind == "csv"
     with pytest.raises(ConfigError, match="select"):
         _config(select="random")
+
+
+def test_staff_overrides_replace_a_score_and_say_why(tmp_path):
+    """The course server's overrides.csv (or ``overrides=``): the student's item score is the
+    one staff set, flagged, with who and why; matched to the roster like results are."""
+    hw1 = [make_result("s1", 0.5, submitted_at="2026-02-19T10:00:00+08:00")]
+    write_results(tmp_path / "hw1", hw1)
+    (tmp_path / "hw1" / "overrides.csv").write_text(
+        "student_id,score,reason,by,at\ns1,4.5,\"regrade, q2\",ta1,2026-02-25T10:00:00+00:00\n"
+        "di@uni.edu,3,oral exam,prof,2026-02-25T10:00:00+00:00\n")
+    config = config_from_dict(json.loads(json.dumps(BASE)), results_root=tmp_path)
+    book = course_gradebook(config, roster=roster_from_frame(ROSTER))
+    s1, s4, s2 = (_row(book, sid, "hw1") for sid in ("s1", "s4", "s2"))
+    assert s1["score"] == 4.5 and s1["raw_score"] == 2.5 and "override" in s1["flags"]
+    assert s1["override"] == "4.5 by ta1: regrade, q2"
+    assert s4["score"] == 3 and s4["flags"] == "override"  # not "missing" any more
+    assert s2["override"] == "" and "override" not in s2["flags"]
+    students = book.students.set_index("student_id")
+    assert students.loc["s1", "hw1"] == 4.5 and "override:hw1" in students.loc["s1", "flags"]
+    assert any("s1's score is overridden" in i for i in book.issues)
+    # given directly, they win over the file; none at all: the computed score
+    given = course_gradebook(config, roster=roster_from_frame(ROSTER),
+                             overrides={"hw1": {"s1": (1.0, "x")}})
+    assert _row(given, "s1", "hw1")["score"] == 1.0 and _row(given, "s4", "hw1")["score"] == 0
+    (tmp_path / "hw1" / "overrides.csv").unlink()
+    plain = course_gradebook(config, roster=roster_from_frame(ROSTER))
+    assert _row(plain, "s1", "hw1")["score"] == 2.5 and _row(plain, "s1", "hw1")["override"] == ""
