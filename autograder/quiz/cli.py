@@ -1,7 +1,6 @@
 """``autograder quiz generate|export|grade|bank|simulate``."""
 from __future__ import annotations
 
-import random
 from pathlib import Path
 from typing import Optional
 
@@ -10,6 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from . import run
+from .model import draw, generators
 from .spec import SpecError
 
 quiz_app = typer.Typer(no_args_is_help=True, help="The mid-term quiz: per-student variants, "
@@ -71,14 +71,12 @@ def grade(spec: Path = SpecArg,
 @quiz_app.command("bank")
 def bank_table(unit: Optional[str] = typer.Argument(None, help="U1..U5 or a row like U3.6.")):
     """List the question generators (name, syllabus row, topic, type, an example)."""
-    from .model import draw, generators
-
     table = Table(title="quiz bank")
     for col in ("generator", "row", "topic", "type", "example"):
         table.add_column(col, overflow="fold", max_width=70 if col == "example" else 30)
     gens = generators(unit)
     for g in gens:
-        q = draw(g.name, random.Random(0))
+        q = draw(g.name, 0)
         table.add_row(g.name, g.row, g.topic, q.qtype, q.text[:140] + ("…" if len(q.text) > 140 else ""))
     console.print(table)
     console.print(f"{len(gens)} generators")

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .model import LETTERS, Question
+from .question import LETTERS, Question
 from .spec import Variant
 
 _NUM = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")

@@ -21,7 +21,7 @@ import jinja2
 import pandas as pd
 from markupsafe import Markup
 
-from .model import LETTERS, Question, fmt
+from .question import LETTERS, Question, fmt
 from .spec import QuizSpec, Variant
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "quiz"

@@ -10,7 +10,8 @@ from pathlib import Path
 import pandas as pd
 
 from . import grading, render
-from .model import LETTERS, Question, fmt, single_threaded
+from .model import single_threaded
+from .question import LETTERS, Question, fmt
 from .spec import QuizSpec, Variant, bank, make_variant, read_roster, roster_names
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"

@@ -28,7 +28,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from .model import Generator, Question, draw, generators
+from .model import draw, generators
+from .question import Question
+from .registry import Generator
 
 
 class SpecError(ValueError):
@@ -152,7 +154,7 @@ def make_variant(spec: QuizSpec, student_id: str) -> Variant:
                             f"generators left after the earlier pools")
         for g in rng.sample(gens, pool.count):
             used.add(g.name)
-            questions.append(draw(g.name, random.Random(rng.getrandbits(64))))
+            questions.append(draw(g.name, rng.getrandbits(64)))
             points.append(pool.points)
             pools.append(pool.name)
     return Variant(str(student_id).strip(), seed, questions, points, pools)
@@ -167,7 +169,7 @@ def bank(spec: QuizSpec) -> dict[str, list[Question]]:
         for g in pool.candidates():
             seen = set()
             for i in range(spec.bank_size * 4):
-                q = draw(g.name, random.Random(variant_seed(spec.seed, f"bank:{g.name}:{i}")))
+                q = draw(g.name, variant_seed(spec.seed, f"bank:{g.name}:{i}"))
                 key = (q.text, tuple(q.options))
                 if key not in seen:  # small parameter spaces repeat: no twins in a pool
                     seen.add(key)

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from autograder.quiz.grading import score_answer
-from autograder.quiz.model import LETTERS, check, draw, generators, single_threaded
+from autograder.quiz.model import draw, generators, single_threaded
+from autograder.quiz.question import LETTERS, check
 from autograder.quiz.render import answer_text
 
 from .oracles import ORACLES
@@ -21,7 +22,7 @@ NUM = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
 ROWS_PER_UNIT = {1: 5, 2: 4, 3: 13, 4: 8, 5: 11}
 ROWS = [f"U{u}.{i}" for u, n in ROWS_PER_UNIT.items() for i in range(1, n + 1)]
 SYLLABUS = Path(__file__).resolve().parents[3] / "shared" / "course" / "SYLLABUS.md"
-BANK = Path(__file__).resolve().parents[2] / "autograder" / "quiz" / "bank.py"
+BANK = Path(__file__).resolve().parents[2] / "autograder" / "quiz" / "bank"
 
 
 def test_bank_covers_every_unit_and_row():
@@ -36,13 +37,19 @@ def test_bank_covers_every_unit_and_row():
     types = {draw(g.name, random.Random(0)).qtype for g in gens}
     assert types == {"numeric", "mc", "ma", "tf", "short"}
     assert all(g.name.startswith(g.unit.lower() + "_") for g in gens)
+    # each generator lives in its unit's module of the bank
+    assert all(g.fn.__module__ == f"autograder.quiz.bank.{g.unit.lower()}" for g in gens)
 
 
 def test_answers_come_from_reference():
-    """The bank imports the reference modules and nothing that could stand in for them."""
-    src = BANK.read_text()
-    assert "from reference import" in src
-    assert "tests" not in re.findall(r"^from (\S+)", src, re.MULTILINE)
+    """Each unit module of the bank imports the reference modules and nothing that could stand
+    in for them."""
+    units = sorted(BANK.glob("u*.py"))
+    assert [p.stem for p in units] == ["u1", "u2", "u3", "u4", "u5"]
+    for p in units:
+        src = p.read_text()
+        assert "from reference import" in src, p.name
+        assert "tests" not in re.findall(r"^from (\S+)", src, re.MULTILINE), p.name
 
 
 @pytest.fixture(autouse=True)

@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 from autograder import api
 from autograder.cli import app
 from autograder.quiz import grading, render, run
-from autograder.quiz.model import LETTERS, Question, check
+from autograder.quiz.question import LETTERS, Question, check
 from autograder.quiz.render import answer_text
 from autograder.quiz.spec import QuizSpec, SpecError, bank, make_variant, read_roster
 
