@@ -17,7 +17,8 @@ from ..fixtures import FixtureCase, Fixtures
 from ..ingest import NotebookError, Submission, code_cells
 from ..sandbox import session, wire
 from ..sandbox.limits import Limits
-from ..sandbox.zygote import RunOutput, Zygote
+from ..sandbox.client import Zygote
+from ..sandbox.session import RunOutput
 from ..specs import Case, get_spec
 from .checks import Verdict, compare
 from .results import GradingResults, QuestionResult, TestCaseResult
@@ -88,7 +89,7 @@ class Grader:
             cells = code_cells(sub.data)
         except NotebookError as e:
             return Ran(result, None, str(e), time.perf_counter() - start)
-        run = zygote.run(self.parsed_job(cells), self.limits)
+        run = session.run_job(zygote, self.parsed_job(cells), self.limits)
         return Ran(result, run, "", time.perf_counter() - start)
 
     def score(self, ran: "Ran") -> tuple[GradingResults, str]:

@@ -117,7 +117,7 @@ def _grade_one(source: Path, submission: Path, root: Path, hw: str,
     # cannot import them still writes a results.json that says so
     from .. import fixtures as fixture_store
     from ..grade.pipeline import Grader
-    from ..sandbox.zygote import Zygote
+    from ..sandbox.client import Zygote
 
     course = Course(source / "course")
     config = course.config(hw)
