@@ -24,8 +24,8 @@ from pathlib import Path, PurePosixPath
 from typing import Callable
 
 from . import canvas, gradescope
-from .files import (NOT_UTF8, Limits, MemberLoader, archive_problem, clean_name, member_problem,
-                    open_zip, skipped_member, spool_member, what_it_is)
+from .files import (NOT_UTF8, Limits, MemberLoader, clean_name, member_problem, open_checked,
+                    skipped_member, spool_member, what_it_is)
 from .submission import Submission
 
 OTTER_MARKERS = (".OTTER_LOG", "__zip_filename__")
@@ -59,10 +59,10 @@ def from_zip(path: Path, display: str, owner: Owner, limits: Limits, assignment:
     """The submissions in the zip at ``path`` (shown as ``display``); ``owner`` is what the
     zip's own name says, used when it is one student's upload."""
     try:
-        with open_zip(path) as zf:
-            problem = archive_problem(zf, limits)
-            if problem:
-                return [_row(owner, display, problem)]
+        zf, problem = open_checked(path, limits)
+        if zf is None:
+            return [_row(owner, display, problem)]
+        with zf:
             if top_level and gradescope.metadata_member(zf) is not None:
                 return gradescope.submissions_from_zip(zf, path, limits.max_member_bytes)
             if top_level and is_canvas_download(zf):
@@ -144,12 +144,13 @@ def _nested(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, source: str,
     if spool is None:
         return _row(owner, source, problem)
     try:
-        with spool, open_zip(spool) as inner:
-            problem = archive_problem(inner, limits)
-            if problem:
+        with spool:
+            inner, problem = open_checked(spool, limits)
+            if inner is None:
                 return _row(owner, source, problem)
-            return upload(inner, lambda member: MemberLoader(
-                path, (info.filename, member), limits.max_member_bytes), source, owner,
-                assignment)
+            with inner:
+                return upload(inner, lambda member: MemberLoader(
+                    path, (info.filename, member), limits.max_member_bytes), source, owner,
+                    assignment)
     except ZIP_ERRORS as e:
         return _row(owner, source, unreadable(e))

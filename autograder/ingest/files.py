@@ -17,6 +17,7 @@ import codecs
 import os
 import shutil
 import stat
+import struct
 import tempfile
 import zipfile
 from dataclasses import dataclass
@@ -87,6 +88,59 @@ def open_zip(file) -> zipfile.ZipFile:
     Raises what zipfile raises for a broken archive, and UnicodeDecodeError for a name that
     claims UTF-8 and is not."""
     return zipfile.ZipFile(file, metadata_encoding=_CODEC)
+
+
+def declared_entries(file) -> int | None:
+    """The entry count a zip's end record (or its Zip64 record) declares, read without parsing
+    the central directory, so that a zip of 100,000 entries is refused at once; None when no
+    record is found (zipfile's own parse then decides)."""
+    try:
+        file.seek(0, os.SEEK_END)
+        size = file.tell()
+        start = max(0, size - (1 << 16) - 22)
+        file.seek(start)
+        tail = file.read()
+        file.seek(0)
+    except (OSError, ValueError):
+        return None
+    at = tail.rfind(b"PK\x05\x06")
+    if at < 0 or len(tail) - at < 22:
+        return None
+    entries = struct.unpack("<H", tail[at + 10:at + 12])[0]
+    if entries != 0xFFFF:
+        return entries
+    locator = tail[at - 20:at] if at >= 20 else b""  # Zip64: its locator precedes the record
+    if not locator.startswith(b"PK\x06\x07"):
+        return None
+    offset = struct.unpack("<Q", locator[8:16])[0]
+    try:
+        file.seek(offset)
+        record = file.read(56)
+        file.seek(0)
+    except (OSError, ValueError, OverflowError):
+        return None
+    if not record.startswith(b"PK\x06\x06") or len(record) < 40:
+        return None
+    return struct.unpack("<Q", record[32:40])[0]
+
+
+def open_checked(file, limits: "Limits") -> tuple[zipfile.ZipFile | None, str]:
+    """:func:`open_zip`, or None and why the archive is refused (too many entries, declared
+    in its end record, before anything else is read)."""
+    if hasattr(file, "seek"):
+        count = declared_entries(file)
+    else:
+        with open(file, "rb") as f:
+            count = declared_entries(f)
+    if count is not None and count > limits.max_members:
+        return None, (f"archive refused: {count} entries, more than the {limits.max_members} "
+                      "allowed")
+    zf = open_zip(file)
+    problem = archive_problem(zf, limits)
+    if problem:
+        zf.close()
+        return None, problem
+    return zf, ""
 
 
 def archive_problem(zf: zipfile.ZipFile, limits: Limits) -> str:

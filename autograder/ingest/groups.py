@@ -12,11 +12,13 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+from .submission import IngestError
+
 USER_COLUMNS = ("canvas_user_id", "user_id", "id", "student_id")
 GROUP_COLUMNS = ("canvas_group_id", "group_id", "group_name", "group")
 
 
-class GroupsError(ValueError):
+class GroupsError(IngestError):
     """A groups file that cannot be read, with a message naming it."""
 
 

@@ -36,13 +36,9 @@ from . import canvas, gradescope
 from .archive import Owner, from_zip, identity
 from .files import IGNORED, NOT_UTF8, FileLoader, Limits, clean_name, file_time, what_it_is
 from .groups import load_groups
-from .submission import Submission
+from .submission import IngestError, Submission
 
 log = logging.getLogger("autograder.ingest")
-
-
-class IngestError(ValueError):
-    """Inputs that cannot be collected at all (a path that does not exist)."""
 
 
 def student_id_from_filename(filename: str) -> str:

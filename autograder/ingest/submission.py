@@ -9,6 +9,11 @@ from __future__ import annotations
 import hashlib
 from typing import Callable
 
+class IngestError(ValueError):
+    """Inputs that cannot be collected at all: a path that does not exist, a groups file that
+    cannot be read. Nothing is graded or stored."""
+
+
 Loader = Callable[[], "tuple[bytes, str]"]  # () -> (bytes, "") or (b"", why it is refused)
 
 

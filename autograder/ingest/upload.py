@@ -11,8 +11,8 @@ import io
 from pathlib import PurePosixPath
 
 from .archive import ZIP_ERRORS, pick_notebook, unreadable
-from .files import (MAX_NOTEBOOK_BYTES, Limits, archive_problem, clean_name, open_zip,
-                    read_member, what_it_is)
+from .files import (MAX_NOTEBOOK_BYTES, Limits, clean_name, open_checked, read_member,
+                    what_it_is)
 from .submission import Submission
 
 
@@ -35,10 +35,10 @@ def from_upload(name: str, student_id: str, filename: str, data: bytes, submitte
             return row("", data)
         return row(f"{what_it_is(shown, data[:16])}, not a notebook: submit the .ipynb file")
     try:
-        with open_zip(io.BytesIO(data)) as zf:
-            problem = archive_problem(zf, limits)
-            if problem:
-                return row(problem)
+        zf, problem = open_checked(io.BytesIO(data), limits)
+        if zf is None:
+            return row(problem)
+        with zf:
             member, error = pick_notebook(zf, assignment)
             if error:
                 return row(error)
