@@ -24,9 +24,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Sequence
 
-from ..course import AssignmentConfig, Course
+from ..course import AssignmentConfig, Course, CourseError
 from ..gradebook import assignment_gradebook, write_assignment_gradebook
-from ..ingest import collect
+from ..ingest import IngestError, collect
 from .dask_executor import DaskExecutor
 from .executor import Executor
 from .incremental import Plan, inputs_digest, plan
@@ -57,6 +57,17 @@ class GradeRun:
     seconds: float = 0.0
 
 
+def course_groups(course: Course) -> Path | None:
+    """The groups file (``groups =``) of the course's ``course.toml`` (or
+    ``examples/course.toml``), if it names one."""
+    from ..gradebook.config import load_config
+
+    for candidate in ("course.toml", "examples/course.toml"):
+        if (course.root / candidate).is_file():
+            return load_config(course.root / candidate).groups
+    return None
+
+
 def make_executor(options: GradeOptions) -> Executor:
     if options.executor == "dask":
         return DaskExecutor(options.scheduler, options.isolation, options.workers,
@@ -83,11 +94,14 @@ def grade_batch(course: Course, hw: str, submissions: Sequence[str | Path], out:
     config = course.config(hw)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    try:  # before anything is stored: a path that does not exist stops the run here
+        subs = collect(list(submissions), assignment=hw, groups=course_groups(course))
+    except IngestError as e:
+        raise CourseError(str(e)) from None
     store = ResultStore(options.store or default_url(out))
     executor = make_executor(options)
     regenerated, grader = False, None
     try:
-        subs = collect(list(submissions))
         digest = inputs_digest(course, hw)
         fingerprint = None if options.regrade else store.fingerprint_for(digest)
         if fingerprint is None:  # the fixtures' inputs changed, or a new store: load them

@@ -83,10 +83,12 @@ class Grader:
             max_score=self.config.max_score, isolation=zygote.level, device=self.device,
             grader_version=GRADER_VERSION, fixtures=self.fixtures.fingerprint,
             submitted_at=sub.submitted_at)
+        result.message = sub.note  # what ingestion assumed or changed; kept by score()
         try:
+            data = sub.data  # read now (a zip member); may set sub.error
             if sub.error:
                 raise NotebookError(sub.error)
-            cells = code_cells(sub.data)
+            cells = code_cells(data)
         except NotebookError as e:
             return Ran(result, None, str(e), time.perf_counter() - start)
         run = session.run_job(zygote, self.parsed_job(cells), self.limits)
@@ -95,8 +97,9 @@ class Grader:
     def score(self, ran: "Ran") -> tuple[GradingResults, str]:
         start = time.perf_counter()
         result, run = ran.result, ran.run
+        note = result.message
         if run is None:
-            result.status, result.message = "error", ran.error
+            result.status, result.message = "error", "; ".join(filter(None, [ran.error, note]))
             result.questions = self._score({}, reason=f"not graded: {ran.error}")
             result.seconds = ran.seconds + time.perf_counter() - start
             return result, ""
@@ -104,8 +107,7 @@ class Grader:
                    for m in run.messages if m.get("kind") == "case"}
         result.status, result.message, reason = _run_status(run, self.limits)
         notes = _cell_notes(run)
-        if notes:
-            result.message = "; ".join(filter(None, [result.message, notes]))
+        result.message = "; ".join(filter(None, [result.message, notes, note]))
         result.questions = self._score(reports, reason)
         result.seconds = ran.seconds + time.perf_counter() - start
         log = run.output.decode("utf-8", "replace")

@@ -9,6 +9,8 @@ datetimes; without a UTC offset they are in the course's ``timezone``. ::
     roster = "roster.csv"            # student_id, name, email, section (+ canvas_id, sis_id)
     results = "../out/demo"          # default results root
     select = "latest"                # latest | best | last   (which submission counts)
+    groups = "groups.csv"            # optional: Canvas's group export; a group's submission
+                                     # counts for every member (read by `grade`)
 
     [late]
     grace_minutes = 15               # late by less than this: on time
@@ -113,6 +115,7 @@ class CourseConfig:
     extensions: list[Extension] = field(default_factory=list)
     canvas: dict[str, str] = field(default_factory=dict)
     path: Path | None = None
+    groups: Path | None = None  # Canvas's group CSV export: a group submission is every member's
 
     @property
     def tz(self) -> ZoneInfo | timezone:
@@ -254,7 +257,8 @@ def config_from_dict(data: dict[str, Any], base: Path | str = ".",
             title=str(data.get("title", "Course")), timezone=tz_name,
             roster=_path(data.get("roster"), base, root), results_root=root, select=select,
             late=late, items=items, extensions=extensions,
-            canvas={k: str(v) for k, v in dict(data.get("canvas", {})).items()}, path=path)
+            canvas={k: str(v) for k, v in dict(data.get("canvas", {})).items()}, path=path,
+            groups=_path(data.get("groups"), base, root))
     except KeyError as e:
         raise ConfigError(f"{where}: missing key {e.args[0]!r}") from None
     except (TypeError, ValueError) as e:

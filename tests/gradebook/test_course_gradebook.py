@@ -186,9 +186,10 @@ def test_times_csv_and_canvas_late_marker(tmp_path):
     book = _book({"hw1": results, "hw2": []}, assignments=[
         {"name": "hw1", "due": "2026-02-19T23:59:00", "times": str(times)}])
     assert _row(book, "s1", "hw1")["late_days"] == 2
-    bo = _row(book, "s2", "hw1")
-    assert bo["score"] == 5.0 and "canvas-late" in bo["flags"] and "time-unknown" in bo["flags"]
-    assert any("marked LATE by Canvas" in line for line in book.issues)
+    bo = _row(book, "s2", "hw1")  # LATE, time unknown: charged as 1 day late (10% of 5)
+    assert bo["score"] == 4.5 and bo["late_days"] == 1 and bo["penalty"] == 0.5
+    assert "canvas-late" in bo["flags"] and "time-unknown" in bo["flags"]
+    assert any("marked LATE by Canvas" in line and "1 day late" in line for line in book.issues)
 
 
 def test_canvas_csv(tmp_path):
