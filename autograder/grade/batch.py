@@ -116,7 +116,8 @@ def grade_batch(course: Course, hw: str, submissions: Sequence[str | Path], out:
             if grader.fixtures.fingerprint != fingerprint:  # the digest missed one of its inputs
                 raise RuntimeError(f"{hw}: the fixtures' fingerprint differs from the one the "
                                    f"store holds for their inputs; grade with --regrade")
-        results = run_plan(planned, grader, executor, Sink(out, store, on_result), on_start)
+        results = run_plan(planned, grader, executor,
+                           Sink(out, store, on_result, replace=options.regrade), on_start)
         everything = store.latest(hw)
     finally:
         executor.close()
@@ -189,8 +190,9 @@ class Sink:
     results folder, the caller's callback."""
 
     def __init__(self, out: Path | None, store: ResultStore | None,
-                 on_result: OnResult | None) -> None:
+                 on_result: OnResult | None, replace: bool = False) -> None:
         self.out, self.store, self.on_result = out, store, on_result
+        self.replace = replace  # a regrade: a new run replaces the stored one of its key
         self.lock = threading.Lock()
 
     def reused(self, result: GradingResults) -> None:
@@ -202,7 +204,7 @@ class Sink:
 
     def graded(self, result: GradingResults, log: str) -> None:
         if self.store is not None:
-            self.store.put(result)
+            self.store.put(result, replace=self.replace)
         if self.out is not None:
             write_result(self.out, result, log)
         if self.on_result:

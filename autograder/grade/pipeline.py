@@ -20,6 +20,7 @@ from ..sandbox.limits import Limits
 from ..sandbox.client import Zygote
 from ..sandbox.session import RunOutput
 from ..specs import Case, get_spec
+from . import points
 from .checks import Verdict, compare
 from .results import GradingResults, QuestionResult, TestCaseResult
 from .version import GRADER_VERSION
@@ -128,9 +129,9 @@ class Grader:
                     question=q.name, name=case.name, score=score, max_score=case.points,
                     hidden=case.hidden, passed=verdict.passed, message=verdict.message,
                     seconds=float((report or {}).get("seconds", 0.0) or 0.0)))
-            # all cases passed gives exactly the question's points, whatever the float sum
+            # all cases passed gives exactly the question's points; else their exact sum
             qr.score = q.points if all(c.passed for c in qr.cases) else \
-                round(sum(c.score for c in qr.cases), 6)
+                points.total(c.score for c in qr.cases)
             questions.append(qr)
         return questions
 
