@@ -17,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..grade.results import GradingResults
+from ..textsafe import csv_frame, text_frame
 
 BASE_COLUMNS = ["student_id", "submission", "status"]
 CASE_COLUMNS = ["assignment", "submission", "student_id", "status", "submitted_at", "question",
@@ -30,7 +31,7 @@ def load_results(out: Path) -> list[GradingResults]:
     for path in sorted((Path(out) / "results").glob("*.json")):
         try:
             results.append(GradingResults.from_gradescope(json.loads(path.read_text())))
-        except (ValueError, KeyError, TypeError) as e:
+        except Exception as e:  # noqa: BLE001 - one unreadable file, not the gradebook
             print(f"warning: skipping {path}: {type(e).__name__}: {e}")
     return results
 
@@ -56,7 +57,7 @@ def assignment_gradebook(results: list[GradingResults]) -> pd.DataFrame:
 
 def write_assignment_gradebook(results: list[GradingResults], out: Path) -> Path:
     path = Path(out) / "gradebook.csv"
-    assignment_gradebook(results).to_csv(path, index=False)
+    csv_frame(assignment_gradebook(results)).to_csv(path, index=False)
     return path
 
 
@@ -86,12 +87,12 @@ def write_cases(results: list[GradingResults], out: Path, stem: str = "cases") -
     out.mkdir(parents=True, exist_ok=True)
     frame = cases_frame(results)
     paths = [out / f"{stem}.csv"]
-    frame.to_csv(paths[0], index=False)
+    csv_frame(frame).to_csv(paths[0], index=False)
     try:
         import pyarrow  # noqa: F401 - optional: Parquet is written only where it is installed
     except ImportError:
         print(f"warning: pyarrow is not installed; {stem}.parquet not written")
         return paths
     paths.append(out / f"{stem}.parquet")
-    frame.to_parquet(paths[1], index=False)
+    text_frame(frame).to_parquet(paths[1], index=False)
     return paths
