@@ -97,12 +97,18 @@ def csv_cell(value: Any) -> Any:
     return "'" + text if is_formula(text) else text
 
 
+def _text_columns(frame) -> list:
+    from pandas.api.types import is_bool_dtype, is_numeric_dtype
+
+    return [c for c in frame.columns
+            if not (is_numeric_dtype(frame[c].dtype) or is_bool_dtype(frame[c].dtype))]
+
+
 def csv_frame(frame):
     """A copy of a pandas frame whose text cells and column names are :func:`csv_cell`'s."""
     out = frame.copy()
-    for column in out.columns:
-        if out[column].dtype == object:
-            out[column] = out[column].map(csv_cell)
+    for column in _text_columns(out):
+        out[column] = out[column].map(csv_cell).astype(object)
     out.columns = [csv_cell(c) if isinstance(c, str) else c for c in out.columns]
     return out
 
@@ -111,10 +117,9 @@ def text_frame(frame):
     """A copy of a pandas frame whose text cells are :func:`clean`'s (for Parquet and other
     typed formats, where a cell is never a formula but must still be valid UTF-8)."""
     out = frame.copy()
-    for column in out.columns:
-        if out[column].dtype == object:
-            out[column] = out[column].map(lambda v: clean(v) if isinstance(v, (str, bytes))
-                                          else v)
+    for column in _text_columns(out):
+        out[column] = out[column].map(lambda v: clean(v) if isinstance(v, (str, bytes))
+                                      else v)
     return out
 
 

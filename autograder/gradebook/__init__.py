@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..grade.results import GradingResults
-from ..textsafe import csv_frame, text_frame
+from ..textsafe import clean, csv_frame, text_frame
 
 BASE_COLUMNS = ["student_id", "submission", "status"]
 CASE_COLUMNS = ["assignment", "submission", "student_id", "status", "submitted_at", "question",
@@ -41,12 +41,12 @@ def assignment_gradebook(results: list[GradingResults]) -> pd.DataFrame:
     rows = []
     question_names: list[str] = []
     for r in results:
-        row = {"student_id": r.student_id, "submission": r.submission}
+        row = {"student_id": clean(r.student_id), "submission": clean(r.submission)}
         for q in r.questions:
             row[q.name] = q.score
             if q.name not in question_names:
                 question_names.append(q.name)
-        row.update(total=r.score, max=r.max_score, status=r.status, message=r.message,
+        row.update(total=r.score, max=r.max_score, status=r.status, message=clean(r.message),
                    isolation=r.isolation, seconds=round(r.seconds, 3))
         rows.append(row)
     columns = ["student_id", "submission", *question_names, "total", "max", "status", "message",
@@ -68,11 +68,12 @@ def cases_frame(results: list[GradingResults]) -> pd.DataFrame:
         for q in r.questions:
             for c in q.cases:
                 rows.append({
-                    "assignment": r.assignment, "submission": r.submission,
-                    "student_id": r.student_id, "status": r.status,
+                    "assignment": r.assignment, "submission": clean(r.submission),
+                    "student_id": clean(r.student_id), "status": r.status,
                     "submitted_at": getattr(r, "submitted_at", ""), "question": q.name,
                     "case": c.name, "hidden": c.hidden, "passed": c.passed, "score": c.score,
-                    "max_score": c.max_score, "seconds": c.seconds, "message": c.message,
+                    "max_score": c.max_score, "seconds": c.seconds,
+                    "message": clean(c.message),
                     "sha256": r.sha256, "fixtures": r.fixtures,
                     "grader_version": r.grader_version, "device": r.device,
                     "isolation": r.isolation})

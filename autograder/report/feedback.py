@@ -31,7 +31,7 @@ def _significant(number: str) -> int:
 
 def safe_message(case: TestCaseResult) -> str:
     """The message a student may see for a case."""
-    message = case.message or ""
+    message = clean(case.message)
     if not case.hidden:
         return message if len(message) <= 4 * MAX_MESSAGE else message[:4 * MAX_MESSAGE] + "…"
 
@@ -75,9 +75,10 @@ def feedback_context(result: GradingResults, *, course: str = "", title: str = "
         late["flags"] = [f for f in str(late.get("flags") or "").split(";") if f]
     return {
         "course": course, "title": title or result.assignment,
-        "assignment": result.assignment, "submission": result.submission,
-        "student_id": result.student_id, "student": {"name": "", **(student or {})},
-        "status": result.status, "message": result.message, "score": result.score,
+        "assignment": result.assignment, "submission": clean(result.submission),
+        "student_id": clean(result.student_id),
+        "student": {k: clean(v) for k, v in {"name": "", **(student or {})}.items()},
+        "status": result.status, "message": clean(result.message), "score": result.score,
         "max_score": result.max_score, "seconds": float(max(1, round(result.seconds))),
         "submitted_at": ((late or {}).get("submitted_at") or getattr(result, "submitted_at", "")
                          or ""),
