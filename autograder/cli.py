@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
                            TimeElapsedColumn, TimeRemainingColumn)
 from rich.table import Table
+from rich.text import Text
 
 from . import api
 from . import cli_common as codes
@@ -24,6 +25,7 @@ from .course import Course, CourseError
 from .grade.options import GradeOptions
 from .quiz.cli import quiz_app
 from .sandbox.isolation import IsolationError
+from .textsafe import number_or_text, one_line, terminal
 
 app = App(add_completion=False, no_args_is_help=True,
           help="Build, grade and report on the assignments of a PyTorch course. Exit codes: "
@@ -39,12 +41,12 @@ def _course(path: Optional[Path]) -> Course:
     try:
         return Course(path) if path else Course.find()
     except CourseError as e:
-        console.print(f"[red]{e}[/red]")
+        console.print(Text(one_line(e), style="red"))
         raise typer.Exit(codes.USAGE)
 
 
 def _usage_error(message: str) -> typer.Exit:
-    console.print(f"[red]{message}[/red]")
+    console.print(Text(one_line(message), style="red"))
     return typer.Exit(codes.USAGE)
 
 
@@ -87,7 +89,7 @@ def build(hw: str = typer.Argument(..., metavar="HW", help="Assignment, e.g. hw1
         try:
             report = api.build(name, c, otter=otter, check=check, device=device)
         except CourseError as e:
-            console.print(f"[red]✗ {name}: {e}[/red]")
+            console.print(Text(one_line(f"✗ {name}: {e}"), style="red"))
             failed = True
             continue
         line = (f"[green]✓[/green] {name}: {report.student_notebook.relative_to(c.root)}, "
@@ -182,7 +184,7 @@ def grade(hw: str = typer.Argument(..., metavar="HW", help="Assignment, e.g. hw1
     console.print(f"{len(run.results)} submissions in {seconds:.1f} s: {graded} graded{rate}, "
                   f"{run.reused} unchanged (reused); status {statuses}; "
                   f"failures {sum(n for s, n in statuses.items() if s != 'graded')}; "
-                  f"store {run.store}")
+                  f"store {run.store}", markup=False, highlight=False)
     if any(r.status != "graded" for r in run.results):
         raise typer.Exit(codes.UNGRADED)
 
@@ -195,7 +197,7 @@ def demo(out: Path = typer.Option(Path("out/demo"), "-o", "--out", help="Output 
     try:
         run = api.demo(out, c, log=lambda s: console.print(f"[bold]→ {s}[/bold]"))
     except CourseError as e:
-        console.print(f"[red]{e}[/red]")
+        console.print(Text(one_line(e), style="red"))
         raise typer.Exit(codes.FAILED)
     for g in run.grades:
         print_gradebook(g)
@@ -208,15 +210,23 @@ def demo(out: Path = typer.Option(Path("out/demo"), "-o", "--out", help="Output 
 
 
 def print_gradebook(run: "api.GradeRun") -> None:
+    """The assignment's gradebook as a table. Every cell is plain text (ids and messages come
+    from submissions: never read as Rich markup, control characters removed); a row that
+    cannot be shown is replaced by one that says so."""
     frame = run.gradebook
-    table = Table(title=f"{run.assignment}: {len(frame)} submissions → {run.out}/gradebook.csv")
+    table = Table(title=Text(one_line(f"{run.assignment}: {len(frame)} submissions → "
+                                      f"{run.out}/gradebook.csv")))
     for col in ("student_id", "submission", "score", "status", "message"):
         table.add_column(col, overflow="fold", max_width=70 if col == "message" else 28)
     for _, row in frame.iterrows():
-        message = str(row["message"] if isinstance(row["message"], str) else "")
-        table.add_row(str(row["student_id"]), str(row["submission"]),
-                      f"{row['total']:g}/{row['max']:g}", str(row["status"]),
-                      message if len(message) <= 140 else message[:139] + "…")
+        try:
+            message = one_line(row["message"] if isinstance(row["message"], str) else "")
+            table.add_row(terminal(row["student_id"]), terminal(row["submission"]),
+                          Text(f"{row['total']:g}/{row['max']:g}"), terminal(row["status"]),
+                          Text(message if len(message) <= 140 else message[:139] + "…"))
+        except Exception as e:  # noqa: BLE001 - one row, not the table
+            table.add_row(terminal(row.get("student_id", "?")), terminal(row.get("submission")),
+                          Text("?"), Text("error"), Text(f"cannot be shown: {type(e).__name__}"))
     console.print(table)
 
 
@@ -246,30 +256,37 @@ def _publish(config, results, out, course, *, feedback: bool, reports: bool):
         return api.publish(_config_path(config, c), results, out, c, feedback=feedback,
                            reports=reports)
     except (CourseError, ValueError) as e:
-        raise _usage_error(str(e))
+        console.print(Text(one_line(e), style="red"))
+        raise typer.Exit(codes.FAILED)
 
 
 def print_publish(run) -> None:
     book = run.book
-    table = Table(title=f"{book.config.title}: {len(book.students)} students → {run.out}")
+    table = Table(title=Text(one_line(f"{book.config.title}: {len(book.students)} students "
+                                      f"→ {run.out}")))
     items = [i for i in book.item_info if not i["pending"]]
     for col in ["student_id", "name", *[i["name"] for i in items], "total %", "flags"]:
-        table.add_column(col, overflow="fold")
+        table.add_column(terminal(col), overflow="fold")
     for _, row in book.students.iterrows():
-        cells = [str(row["student_id"]), str(row["name"])]
-        cells += [f"{row[i['name']]:g}" for i in items]
-        cells += [f"{row['total_percent']:.1f}" if row["total_percent"] == row["total_percent"]
-                  else "", str(row["flags"])]
+        try:
+            cells = [terminal(row["student_id"]), terminal(row["name"])]
+            cells += [Text(number_or_text(row[i["name"]])) for i in items]
+            cells += [Text(f"{row['total_percent']:.1f}" if row["total_percent"]
+                           == row["total_percent"] else ""), terminal(row["flags"])]
+        except Exception as e:  # noqa: BLE001 - one row, not the table
+            cells = [terminal(row.get("student_id", "?")), Text("")] + [Text("")] * len(items) \
+                + [Text(""), Text(f"cannot be shown: {type(e).__name__}")]
         table.add_row(*cells)
     console.print(table)
     for name, path in run.files.items():
-        console.print(f"  {name}: {path}")
+        console.print(Text(one_line(f"  {name}: {path}")))
     if run.feedback:
-        console.print(f"  feedback: {len(run.feedback)} files in {run.out / 'feedback'}")
+        console.print(Text(one_line(f"  feedback: {len(run.feedback)} files in "
+                                    f"{run.out / 'feedback'}")))
     for name, path in run.reports.items():
-        console.print(f"  report {name}: {path}")
+        console.print(Text(one_line(f"  report {name}: {path}")))
     for line in book.issues:
-        console.print(f"[yellow]! {line}[/yellow]")
+        console.print(Text(f"! {one_line(line)}", style="yellow"))
 
 
 @app.command()
@@ -330,7 +347,7 @@ def tokens(config: Path = typer.Option(..., "--config", help="Course configurati
         report = api.issue_tokens(config, out, _course(course) if course else None,
                                   staff=staff, rotate=rotate, store=store)
     except CourseError as e:
-        console.print(f"[red]{e}[/red]")
+        console.print(Text(one_line(e), style="red"))
         raise typer.Exit(2)
     console.print(f"[green]✓[/green] {report.path}: {report.students} students, "
                   f"{report.staff} staff; {len(report.new)} new token(s)"
@@ -358,7 +375,7 @@ def serve(config: Path = typer.Option(..., "--config", help="Course configuratio
                   store=store, workers=workers, executor=executor, scheduler=scheduler,
                   isolation=isolation, device=device)
     except (CourseError, ValueError) as e:
-        console.print(f"[red]{e}[/red]")
+        console.print(Text(one_line(e), style="red"))
         raise typer.Exit(2)
 
 

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from . import points
+from ..textsafe import INVALID_NOTE, clean_noted
 
 # A submission's status: graded (it ran; cases may still fail), error (nothing could be run:
 # not a notebook, unreadable, ...), timeout (the whole run hit its wall clock), crashed (the
@@ -26,6 +27,13 @@ class TestCaseResult:
     @property
     def visibility(self) -> str:
         return "after_due_date" if self.hidden else "visible"
+
+    @property
+    def shown_seconds(self) -> float:
+        """The time this case took, as it may be shown: to the 0.1 ms for a public case; in
+        whole seconds for a hidden one (code that times itself by the hidden input would
+        otherwise read it back in its own results)."""
+        return float(round(self.seconds)) if self.hidden else round(self.seconds, 4)
 
 
 @dataclass
@@ -58,6 +66,24 @@ class GradingResults:
 
     def __post_init__(self) -> None:
         assert self.status in STATUSES, self.status
+        self.sanitize()
+
+    def sanitize(self) -> "GradingResults":
+        """Make every text a submission controls safe to store and show (valid UTF-8, no
+        control characters: :func:`autograder.textsafe.clean`), in place; if text that was not
+        valid Unicode had to be replaced, the message says so."""
+        invalid = False
+        for name in _STUDENT_TEXT:
+            text, bad = clean_noted(getattr(self, name))
+            setattr(self, name, text)
+            invalid |= bad
+        for q in self.questions:
+            for c in q.cases:
+                c.message, bad = clean_noted(c.message)
+                invalid |= bad
+        if invalid and INVALID_NOTE not in self.message:
+            self.message = "; ".join(filter(None, [self.message, INVALID_NOTE]))
+        return self
 
     @property
     def score(self) -> float:
@@ -102,7 +128,7 @@ class GradingResults:
                     "name": f"{q.name}: {c.name}", "score": c.score, "max_score": c.max_score,
                     "visibility": c.visibility, "status": "passed" if c.passed else "failed",
                     "output": c.message,
-                    "extra_data": {"hidden": c.hidden, "seconds": round(c.seconds, 4)}})
+                    "extra_data": {"hidden": c.hidden, "seconds": c.shown_seconds}})
         return {
             "score": self.score,
             "execution_time": round(self.seconds, 3),
@@ -134,3 +160,5 @@ class GradingResults:
 _FIELDS = tuple(f.name for f in fields(GradingResults))
 _METADATA = tuple(name for name in _FIELDS if name != "questions")
 _CASE_FIELDS = tuple(f.name for f in fields(TestCaseResult))
+# the fields whose text comes from the submission: its file name, its path, its messages
+_STUDENT_TEXT = ("submission", "student_id", "source", "message", "submitted_at")
