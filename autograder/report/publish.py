@@ -12,6 +12,7 @@
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from ..gradebook.config import CourseConfig, load_config
 from ..gradebook.course import CourseGradebook, course_gradebook
 from .feedback import write_feedback
 from .instructor import render_index, render_report
+from .similarity import pair_count, quiz_copying, similarity_page
 
 
 @dataclass
@@ -92,6 +94,11 @@ def write_reports(book: CourseGradebook, out: str | Path, *, course=None,
     if book.roster is not None:
         names = dict(zip(book.roster.frame["student_id"], book.roster.frame["name"]))
     written: dict[str, Path] = {}
+    pages = {info["name"]: page for info in book.item_info
+             if (page := similarity_page(book.config.results_root, info["name"])) is not None}
+    similar = {name: os.path.relpath(page, out) for name, page in pages.items()}
+    copying = {i.name: rows for i in book.config.items
+               if i.kind != "assignment" and (rows := quiz_copying(i.scores))}
     for info in book.item_info:
         results = book.results.get(info["name"])
         if info["kind"] != "assignment" or not results:
@@ -105,13 +112,17 @@ def write_reports(book: CourseGradebook, out: str | Path, *, course=None,
         html = render_report(results, templates=templates, title=info["label"],
                              course=book.config.title, counted=book.counted(info["name"]),
                              names={**names, **by_raw}, missing=missing,
-                             time_limit=limits.get(info["name"]))
+                             time_limit=limits.get(info["name"]),
+                             similarity=similar.get(info["name"], ""),
+                             similar_pairs=pair_count(pages[info["name"]])
+                             if info["name"] in pages else 0)
         path = out / f"{info['name']}.html"
         path.write_text(html, encoding="utf-8")
         written[info["name"]] = path
     index = out / "index.html"
     index.write_text(render_index(book, {k: p.name for k, p in written.items()},
-                                  templates=templates), encoding="utf-8")
+                                  templates=templates, similarity=similar, copying=copying),
+                     encoding="utf-8")
     written["index"] = index
     return written
 
