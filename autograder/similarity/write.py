@@ -16,6 +16,7 @@ from .detect import Match
 COLUMNS = ("a", "b", "score", "score_a", "score_b", "matched_tokens", "matched_lines_a",
            "matched_lines_b", "a_submission", "b_submission", "b_previous")
 HTML_PAIRS = 200  # side-by-side views in the HTML (the CSV has every pair above the floor)
+HTML_ROWS = 1000  # rows of the HTML's ranked table
 
 
 def cell(text) -> str:
@@ -71,6 +72,6 @@ def render_html(matches: list[Match], *, title: str, floor: float, compared: int
              for i, m in enumerate(matches[:HTML_PAIRS], 1)]
     return environment(templates).get_template("similarity.html.j2").render(
         title=title, floor=floor, compared=compared, previous=previous,
-        rows=[row(m) for m in matches], pairs=pairs, shown=len(pairs), skipped=skipped,
+        rows=[row(m) for m in matches[:HTML_ROWS]], total=len(matches), pairs=pairs, shown=len(pairs), skipped=skipped,
         empty=empty,
         generated=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"))
