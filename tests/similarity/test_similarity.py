@@ -156,3 +156,25 @@ def test_hostile_names_and_code_are_inert(course, klass, tmp_path):
     assert "&lt;img src=x onerror=alert(1)&gt;" in html
     assert "&lt;/pre&gt;&lt;script&gt;" in html
     assert "not a notebook" in html and "\x1b" not in html.replace("\\x1b", "")
+
+
+def test_scores_do_not_depend_on_the_hash_seed(klass, tmp_path):
+    """copydetect hashes k-grams with Python's randomised ``hash``; the fingerprints here must
+    not change from one run to the next, or the same class would give another report."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("import sys\n"
+            "from autograder.similarity.answers import answers\n"
+            "from autograder.similarity.detect import Document, compare_all, fingerprint\n"
+            "d = [Document(p, p, answers(open(p, 'rb').read()).text) for p in sys.argv[1:]]\n"
+            "fingerprint(d)\n"
+            "print(sorted(d[0].fingerprint.hashes)[:50], compare_all(d, 0.0)[0].score)\n")
+    files = [str(klass / "submissions" / n) for n in ("chantaiman_2001_1_hw3.ipynb",
+                                                      "leeka_2002_2_hw3.ipynb")]
+    outputs = {subprocess.run([sys.executable, "-c", code, *files], capture_output=True,
+                              text=True, check=True,
+                              env={**os.environ, "PYTHONHASHSEED": seed}).stdout
+               for seed in ("1", "2")}
+    assert len(outputs) == 1 and len(next(iter(outputs))) > 100
