@@ -190,6 +190,36 @@ def grade(hw: str = typer.Argument(..., metavar="HW", help="Assignment, e.g. hw1
 
 
 @app.command()
+def similarity(hw: str = typer.Argument(..., help="Assignment, e.g. hw3."),
+               submissions: List[Path] = typer.Argument(..., help="Notebooks, folders or zips."),
+               out: Path = typer.Option(..., "-o", "--out", help="Output folder."),
+               previous: List[Path] = typer.Option(
+                   [], "--previous", help="Earlier terms' submissions (a folder or zip; repeat)."),
+               floor: Optional[float] = typer.Option(
+                   None, help="Lowest score listed (0-1; default 0.25)."),
+               course: Optional[Path] = CourseOption):
+    """Similar answers: every pair of submissions compared, the starter code excluded."""
+    from .similarity.write import plain
+
+    c = _course(course)
+    try:
+        run = api.similarity(hw, submissions, out, c, previous=previous, floor=floor)
+    except CourseError as e:
+        console.print(f"[red]{e}[/red]")
+        raise typer.Exit(2)
+    for m in run.matches[:10]:
+        console.print(f"{m.score:.2f}  {plain(m.a.student_id)}  {plain(m.b.student_id)}"
+                      f"{'  (earlier term)' if m.b.previous else ''}", markup=False,
+                      highlight=False)
+    for name, why in run.skipped:
+        console.print(f"not compared: {plain(name)}: {plain(why)}", markup=False,
+                      highlight=False)
+    console.print(f"{run.compared} submissions compared ({run.previous} from earlier terms) in "
+                  f"{run.seconds:.1f} s; {len(run.matches)} pairs above the floor: {run.csv}, "
+                  f"{run.html}", markup=False, highlight=False)
+
+
+@app.command()
 def demo(out: Path = typer.Option(Path("out/demo"), "-o", "--out", help="Output folder."),
          course: Optional[Path] = CourseOption):
     """The main job on the bundled example course: build, grade the examples, gradebooks."""
