@@ -81,13 +81,16 @@ def build(hw: str = typer.Argument(..., metavar="HW", help="Assignment, e.g. hw1
           course: Optional[Path] = CourseOption,
           otter: bool = typer.Option(True, help="Run otter assign (--no-otter: fixtures only)."),
           check: bool = typer.Option(True, help="Self-check: solution full marks, stub 0."),
-          device: str = typer.Option("cpu", help="Device for the self-check: auto|cpu|cuda.")):
+          device: str = typer.Option("cpu", help="Device for the self-check: auto|cpu|cuda."),
+          config: Optional[Path] = typer.Option(
+              None, "--config", help="Course configuration (course.toml): with a [server] url, "
+              "the notebook ends with a cell that submits to the course server.")):
     """Build student notebooks (assignments/HW) and hidden fixtures (build/HW), then self-check."""
     c = _course(course)
     failed = False
     for name in _assignments(c, hw):
         try:
-            report = api.build(name, c, otter=otter, check=check, device=device)
+            report = api.build(name, c, otter=otter, check=check, device=device, config=config)
         except CourseError as e:
             console.print(Text(one_line(f"✗ {name}: {e}"), style="red"))
             failed = True
