@@ -30,7 +30,7 @@ from ..course import Course, CourseError
 from ..grade.pipeline import Grader
 from ..grade.results import GradingResults
 from ..ingest.submission import Submission
-from ..sandbox.zygote import Zygote
+from ..sandbox.client import Zygote
 
 QUESTION_HEADER = re.compile(r"^\s*#\s*BEGIN QUESTION\s*$", re.MULTILINE)
 LEAK_MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "# SOLUTION", "BEGIN TEST CONFIG",

@@ -24,7 +24,7 @@ from typing import Any, BinaryIO
 
 import torch
 
-from . import wire
+from .. import wire
 
 SUBMISSION_FILE = "<submission>"
 KEPT_STATEMENTS = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef,
@@ -327,7 +327,7 @@ def main(job_in: BinaryIO, results_out: BinaryIO) -> None:
         _exact_cuda(float(job.get("cuda_memory_fraction", 0.0)))
     signal.signal(signal.SIGALRM, _on_alarm)
     if os.getpid() != 1:
-        from .isolation import PR_SET_CHILD_SUBREAPER, prctl
+        from ..isolation import PR_SET_CHILD_SUBREAPER, prctl
 
         prctl(PR_SET_CHILD_SUBREAPER, 1)
     namespace: dict[str, Any] = {"__name__": "__main__", "__builtins__": __builtins__}
