@@ -114,9 +114,6 @@ def test_notebook_alone_runs_in_a_fresh_environment_and_every_check_passes(stude
     assert len(list(folder.glob(f"{HW}_*.zip"))) == 1  # the export cell's zip
 
 
-@pytest.mark.xfail(strict=True, reason="an otter export zip is graded as three submissions "
-                   "(issue 16, defect 2) until the ingest branch makes it one submission owned "
-                   "by the zip's Canvas name")
 def test_export_zip_renamed_by_canvas_is_graded_to_one_full_marks_row(student_run, course, built,
                                                                      tmp_path):
     built(HW)
