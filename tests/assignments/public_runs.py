@@ -35,7 +35,7 @@ def public_tests(nb: dict) -> dict[str, dict]:
 def run_job(notebook: Path, questions: list[str], folder: Path) -> dict[str, dict]:
     from otter.test_files import OKTestFile
 
-    from autograder.sandbox.harness import definitions
+    from autograder.sandbox.worker.harness import definitions
 
     nb = json.loads(notebook.read_text())
     tests = public_tests(nb)

@@ -77,13 +77,13 @@ def test_a_mistake_loses_points_on_its_question_only(graded, i):
 
 def test_garbage_gets_error_rows_and_the_batch_goes_on(graded):
     results, run, out = graded
-    for name, why in [("empty", "no list of cells"), ("nothing", "empty file"),
-                      ("essay", "not a notebook")]:
+    for name, why in [("empty", "no list of cells"), ("nothing", "empty file")]:
         assert results[name].status == "error" and why in results[name].message, name
         assert results[name].score == 0
     book = pd.read_csv(out / "gradebook.csv", dtype={"student_id": str})
     assert len(book) == len(results) and set(book["submission"]) == set(results)
-    assert (out / "results" / "essay.json").is_file()
+    # a file in a folder that is neither a notebook nor a zip is skipped, never a student
+    assert "essay" not in results and not (out / "results" / "essay.json").exists()
 
 
 def test_import_error_only_costs_what_depends_on_it(graded):
