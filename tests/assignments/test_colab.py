@@ -64,6 +64,9 @@ def _environment(requirement: str) -> Path:
     proc = subprocess.run([str(partial / "bin" / "python"), "-m", "pip", "install", "-q",
                            *wanted], capture_output=True, text=True, timeout=1200)
     assert proc.returncode == 0, f"could not make the environment:\n{proc.stderr[-3000:]}"
+    if (env / ".ready").is_file():  # another run finished first
+        shutil.rmtree(partial, ignore_errors=True)
+        return env
     shutil.rmtree(env, ignore_errors=True)
     partial.rename(env)  # only `python -m ...` is used, so the scripts' old paths do not matter
     (env / ".ready").write_text("\n".join(wanted) + "\n")
