@@ -44,7 +44,8 @@ def graded(tmp_path_factory):
     config = course.config("toy")
     grader = Grader.for_assignment(config, fixture_store.load(course.build_dir("toy")))
     data = _nb("import torch", "print('hello')\ny = undefined_name",
-               "def helper(x):\n    return x\n\n\ndef double(x):\n    raise ValueError(helper('no'))")
+               "def helper(x):\n    return x\n\n\n"
+               "def double(x):\n    raise ValueError(helper('no'))")
     with Zygote() as zygote:
         result, _ = grader.grade(Submission("ann_toy", "ann", "ann_toy.ipynb", data), zygote)
     return result
