@@ -1,9 +1,11 @@
 """Pairwise comparison of answer texts with copydetect's winnowed fingerprints.
 
-Each text is tokenised as copydetect does (names become ``V``/``F``/``O``, strings ``S``, comments
-and spacing dropped; :mod:`~autograder.similarity.tokens`), so renamed variables and reformatted code compare equal; every k-gram of
-the tokens is hashed and a winnowing window keeps a subset as the text's fingerprints
-(Schleimer, Wilkerson and Aiken, SIGMOD 2003). Fingerprints of the boilerplate (the released
+Each text is tokenised as copydetect does (names become ``V``/``F``/``O``, strings ``S``,
+comments and spacing dropped; :mod:`~autograder.similarity.tokens`), so renamed variables and
+reformatted code compare equal; every k-gram of the tokens is hashed (a fixed hash, so a class
+gives the same scores in every run) and copydetect's robust winnowing keeps a subset as the
+text's fingerprints (Schleimer, Wilkerson and Aiken, SIGMOD 2003); copydetect's slices and token
+coverage turn shared fingerprints into matched regions and scores. Fingerprints of the boilerplate (the released
 notebook) are dropped before any comparison, and so are those that more than ``common`` of the
 class share (an idiom everyone writes is no evidence of copying).
 
@@ -34,7 +36,7 @@ class Document:
     student_id: str
     text: str
     previous: bool = False
-    fingerprint: "Fingerprint | None" = None
+    fingerprint: Fingerprint | None = None
     hash_array: np.ndarray | None = None  # set by compare_all (_index)
     position_array: np.ndarray | None = None
     unique_hashes: np.ndarray | None = None
