@@ -178,3 +178,23 @@ def test_scores_do_not_depend_on_the_hash_seed(klass, tmp_path):
                               env={**os.environ, "PYTHONHASHSEED": seed}).stdout
                for seed in ("1", "2")}
     assert len(outputs) == 1 and len(next(iter(outputs))) > 100
+
+
+def test_an_idiom_most_of_the_class_writes_is_not_evidence():
+    """Fingerprints that more than half of a class of 10 or more share are dropped: two students
+    whose only common code is what everyone wrote are not flagged, while a real copy still is."""
+    from autograder.similarity.detect import Document, compare_all, drop_common, fingerprint
+
+    idiom = ("def normalise(rows):\n    total = sum(sum(r) for r in rows)\n"
+             "    return [[v / total for v in r] for r in rows]\n\n")
+    own = [f"def step_{i}(x):\n" + "".join(f"    x = x * {i + j} - {j * j} // {i + 2}\n"
+                                           for j in range(i % 4 + 3)) + "    return x\n"
+           for i in range(12)]
+    docs = [Document(f"s{i}", f"s{i}", idiom + own[i]) for i in range(12)]
+    docs.append(Document("copy", "copy", idiom + own[3]))
+    fingerprint(docs)
+    before = {frozenset((m.a.key, m.b.key)) for m in compare_all(docs, 0.25)}
+    assert frozenset(("s0", "s1")) in before  # the idiom alone reaches the floor
+    assert drop_common(docs, 0.5) > 0
+    after = {frozenset((m.a.key, m.b.key)) for m in compare_all(docs, 0.25)}
+    assert after == {frozenset(("s3", "copy"))}
