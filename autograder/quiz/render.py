@@ -32,7 +32,8 @@ CANVAS_TYPE = {"numeric": "numerical_question", "mc": "multiple_choice_question"
                "short": "short_answer_question"}
 # Stated once on every paper (and in the LMS quiz description); the questions rely on them.
 CONVENTIONS = (
-    "Indices are 0-based: the first entry, key or position is number 0.",
+    "Indices (entry [i, j], key i, position i) are 0-based: the first is 0; names such as k1 "
+    "or x_1 are labels, and time steps t run from 1 to T as in the lectures.",
     "Output sizes of convolutions and pooling are rounded down (floor) when the stride does not "
     "divide evenly.",
     "Keep full precision in intermediate steps; round only the final answer (to at least 3 "

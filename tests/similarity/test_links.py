@@ -62,7 +62,7 @@ def test_course_page_lists_quiz_sheets_copied_from_a_neighbour(tmp_path):
     assert re.search(r"<td>1008</td>.*?<td>1001</td>", section, re.S)
 
 
-def test_quiz_copying_csv_neutralises_formulas_and_the_page_escapes(tmp_path):
+def test_quiz_copying_csv_neutralises_formulas(tmp_path):
     import pandas as pd
 
     from autograder.quiz import copying
