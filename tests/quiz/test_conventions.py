@@ -135,3 +135,20 @@ def test_every_malformed_answer_is_listed_by_student_and_question(tmp_path):
     graded = pd.read_csv(tmp_path / "out" / "responses_graded.csv", dtype={"student_id": str})
     assert graded.set_index("student_id").loc["1001", f"q{num}"] == 0
     assert rep.graded.set_index("student_id").loc["1002", "score"] == spec.max_score
+
+
+def test_malformed_answers_print_as_text(tmp_path):
+    """An answer is the student's text: rich markup in it is printed, not interpreted (an
+    unbalanced closing tag used to stop the command after grading)."""
+    from typer.testing import CliRunner
+
+    from autograder.cli import app
+
+    spec = QuizSpec.load(SPEC)
+    sheet = run.example_responses(spec, ["1001"])
+    sheet.loc[0, "q1"] = "[/yellow][bold]x"
+    sheet.to_csv(tmp_path / "responses.csv", index=False)
+    result = CliRunner().invoke(app, ["quiz", "grade", str(SPEC), str(tmp_path / "responses.csv"),
+                                      "-o", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    assert "[/yellow][bold]x" in result.output
