@@ -29,12 +29,19 @@ if TYPE_CHECKING:
 
 
 def build(hw: str, course: Course | None = None, *, otter: bool = True, check: bool = True,
-          device: str = "cpu") -> "BuildReport":
-    """Build one assignment: student notebook, hidden fixtures, self-check."""
-    from .assign import build as build_assignment  # torch
+          device: str = "cpu", config: str | Path | None = None) -> "BuildReport":
+    """Build one assignment: student notebook, hidden fixtures, self-check. ``config``: the
+    course configuration (``course.toml``); when it sets ``[server] url``, the student notebook
+    ends with the cell that submits to that server."""
+    from .assign import BuildError, build as build_assignment  # torch
+    from .assign.standalone import server_url
 
+    try:
+        server = server_url(config)
+    except ValueError as e:
+        raise BuildError(str(e)) from None
     return build_assignment(course or Course.find(), hw, otter=otter, check=check,
-                            device=resolve_device(device))
+                            device=resolve_device(device), server=server)
 
 
 def grade(hw: str, submissions: Sequence[str | Path], out: str | Path,

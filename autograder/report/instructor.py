@@ -49,14 +49,25 @@ def _style(ax) -> None:
     ax.set_axisbelow(True)
 
 
+def score_edges(top: float) -> list[float]:
+    """Bin edges of a score histogram from 0 to ``top`` (the last bin holds full marks)."""
+    bins = max(5, min(20, int(math.ceil(top)) or 10))
+    return [top * i / bins for i in range(bins + 1)]
+
+
+def clipped(scores: list[float], top: float) -> list[float]:
+    """Scores as a histogram over [0, top] counts them: every score in a bin, full marks (and
+    anything above, e.g. a bonus) in the last one, never dropped off the edge."""
+    return [min(max(float(s), 0.0), top) for s in scores]
+
+
 def plot_scores(scores: list[float], max_score: float, title: str = "Scores",
                 ylabel: str = "submissions") -> str:
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(6.4, 3.4))
     top = max_score if max_score > 0 else max(scores or [1.0])
-    bins = max(5, min(20, int(math.ceil(top)) or 10))
-    edges = [top * i / bins for i in range(bins + 1)]
-    ax.hist(scores, bins=edges, color=PALETTE[0], edgecolor="white")
+    edges = score_edges(top)
+    ax.hist(clipped(scores, top), bins=edges, color=PALETTE[0], edgecolor="white")
     if scores:
         mean = sum(scores) / len(scores)
         ax.axvline(mean, color=PALETTE[3], linestyle="--", linewidth=2,

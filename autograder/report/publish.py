@@ -19,7 +19,8 @@ from pathlib import Path
 from ..gradebook import write_cases
 from ..gradebook.config import CourseConfig, load_config
 from ..gradebook.course import CourseGradebook, course_gradebook
-from .feedback import write_feedback
+from ..textsafe import csv_frame
+from .feedback import file_name, write_feedback
 from .instructor import render_index, render_report
 from .similarity import pair_count, quiz_copying, similarity_page
 
@@ -78,9 +79,9 @@ def write_all_feedback(book: CourseGradebook, out: str | Path,
         # who gets which page: one row per submission, the counted one marked
         subs = book.submissions[book.submissions["item"] == info["name"]]
         index = subs[["student_id", "raw_id", "submission", "counted", "score", "flags"]].copy()
-        index["html"] = index["submission"] + ".html"
-        index["md"] = index["submission"] + ".md"
-        index.to_csv(folder / "index.csv", index=False)
+        index["html"] = index["submission"].map(file_name) + ".html"
+        index["md"] = index["submission"].map(file_name) + ".md"
+        csv_frame(index).to_csv(folder / "index.csv", index=False)
         written.append(folder / "index.csv")
     return written
 
@@ -109,13 +110,18 @@ def write_reports(book: CourseGradebook, out: str | Path, *, course=None,
         # names keyed by the ids the results carry (they may be Canvas ids or e-mails)
         by_raw = {s["raw_id"]: names.get(s["student_id"], "")
                   for _, s in book.submissions[book.submissions["item"] == info["name"]].iterrows()}
-        html = render_report(results, templates=templates, title=info["label"],
-                             course=book.config.title, counted=book.counted(info["name"]),
-                             names={**names, **by_raw}, missing=missing,
-                             time_limit=limits.get(info["name"]),
-                             similarity=similar.get(info["name"], ""),
-                             similar_pairs=pair_count(pages[info["name"]])
-                             if info["name"] in pages else 0)
+        try:
+            html = render_report(results, templates=templates, title=info["label"],
+                                 course=book.config.title, counted=book.counted(info["name"]),
+                                 names={**names, **by_raw}, missing=missing,
+                                 time_limit=limits.get(info["name"]),
+                                 similarity=similar.get(info["name"], ""),
+                                 similar_pairs=pair_count(pages[info["name"]])
+                                 if info["name"] in pages else 0)
+        except Exception as e:  # noqa: BLE001 - one report, not the others
+            book.issues.append(f"{info['name']}: the report could not be written "
+                               f"({type(e).__name__}: {str(e)[:200]})")
+            continue
         path = out / f"{info['name']}.html"
         path.write_text(html, encoding="utf-8")
         written[info["name"]] = path

@@ -109,7 +109,8 @@ def test_independent_solutions_score_far_below_the_floor(course, klass, tmp_path
 def test_earlier_term_copy_found_only_with_previous(course, klass, tmp_path):
     earlier = tmp_path / "2025"
     earlier.mkdir()
-    with zipfile.ZipFile(earlier / "canvas.zip", "w") as zf:  # a Canvas bulk download
+    # a Canvas bulk download, passed itself (a zip inside a folder is one student's upload)
+    with zipfile.ZipFile(earlier / "canvas.zip", "w") as zf:
         zf.write(klass / "submissions" / "chantaiman_2001_1_hw3.ipynb",
                  "oldtimer_1500_7_hw3.ipynb")
     now = tmp_path / "now"
@@ -119,10 +120,10 @@ def test_earlier_term_copy_found_only_with_previous(course, klass, tmp_path):
 
     api.similarity(HW, [now], tmp_path / "alone", course)
     assert rows(tmp_path / "alone") == []
-    api.similarity(HW, [now], tmp_path / "with", course, previous=[earlier])
+    api.similarity(HW, [now], tmp_path / "with", course, previous=[earlier / "canvas.zip"])
     found = rows(tmp_path / "with")
     assert [(r["a"], r["b"], r["b_previous"]) for r in found] == [("2003", "1500", "yes")]
-    assert found[0]["b_submission"].startswith("previous:2025/")
+    assert found[0]["b_submission"].startswith("previous:canvas.zip/")
     assert float(found[0]["score"]) >= 0.8
 
 
