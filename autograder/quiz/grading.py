@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..textsafe import one_line
 from .question import LETTERS, Question
 from .spec import Variant
 
@@ -137,8 +138,7 @@ def score_answer(q: Question, response, points: float) -> float:
 def shown(response, limit: int = 60) -> str:
     """A response as a line of ``issues.txt``: control characters dropped, at most ``limit``
     characters."""
-    text = "".join(ch for ch in str(response) if ch >= " " and ch != "\x7f"
-                   and not 0x80 <= ord(ch) < 0xa0).strip()
+    text = one_line(response).strip()
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
 

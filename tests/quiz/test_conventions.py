@@ -129,7 +129,7 @@ def test_every_malformed_answer_is_listed_by_student_and_question(tmp_path):
     sheet.to_csv(path, index=False)
     rep = run.grade(spec, path, None, tmp_path / "out")
     issues = (tmp_path / "out" / "issues.txt").read_text()
-    assert f"1001 q{num}: 'about 3[2J': not a number" in issues
+    assert f"1001 q{num}: 'about 3': not a number" in issues
     assert f"1001 q{mc}: 'Z': not one of the letters" in issues
     assert "\x1b" not in issues and "1002 q" not in issues
     graded = pd.read_csv(tmp_path / "out" / "responses_graded.csv", dtype={"student_id": str})
