@@ -58,7 +58,7 @@ def segments(text: str, slices: list[tuple[int, int]]) -> list[tuple[str, bool]]
 
 def render_html(matches: list[Match], *, title: str, floor: float, compared: int,
                 previous: int, skipped: list[tuple[str, str]], empty: list[str],
-                templates: str | Path | None = None) -> str:
+                shared: list[str] = (), templates: str | Path | None = None) -> str:
     pairs = [{"rank": i, "row": row(m),
               "left": [(clean(t), hit) for t, hit in segments(m.a.text, m.slices_a)],
               "right": [(clean(t), hit) for t, hit in segments(m.b.text, m.slices_b)]}
@@ -67,5 +67,5 @@ def render_html(matches: list[Match], *, title: str, floor: float, compared: int
         title=title, floor=floor, compared=compared, previous=previous,
         rows=[row(m) for m in matches[:HTML_ROWS]], total=len(matches), pairs=pairs,
         shown=len(pairs), skipped=[(one_line(n), one_line(w)) for n, w in skipped],
-        empty=[one_line(e) for e in empty],
+        empty=[one_line(e) for e in empty], shared=[one_line(k) for k in shared],
         generated=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"))
