@@ -24,6 +24,9 @@ waiting for a core; the CPU column is this process's own time):
       200   19900    2593    0.62   16.95     8.85   3.47  29.89   3.76        58.6
       300   44850    5951    0.33   12.36    29.75  11.55  53.98   6.35        62.5
       600  179700   24342    0.72   27.66   143.16  44.49 216.03  23.05        77.7
+
+    again for 300, the machine less busy:
+      300   44850    5951    0.59    6.55     7.68   3.20  18.03   6.37        58.4
 """
 from __future__ import annotations
 
