@@ -293,7 +293,7 @@ def test_a_relative_results_root_is_from_the_current_folder(tmp_path, monkeypatc
     items = {i.name: i for i in config.items}
     assert items["quiz"].scores == quiz / "scores.csv"
     assert items["hw1"].results == work / "out" / "demo" / "hw1"
-    r = CliRunner().invoke(app, ["gradebook", "--config", "examples/course.toml",
+    r = CliRunner().invoke(app, ["publish", "--config", "examples/course.toml",
                                  "--results", "out/demo", "-o", "course"])
     assert r.exit_code == 0, r.output
     book = pd.read_csv(work / "course" / "gradebook.csv", dtype={"student_id": str})
