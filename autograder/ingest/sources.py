@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import replace
 from pathlib import Path, PurePosixPath
 from typing import Callable, Iterable
 
@@ -140,12 +141,10 @@ def for_groups(found: list[Submission], groups: dict[str, tuple[str, ...]]) -> l
         out.append(sub)
         for member in groups.get(sub.student_id, ()):
             if member != sub.student_id:
-                copy = Submission(f"{sub.name}_for_{member}", member, sub.source, b"",
-                                  error=sub.error, submitted_at=sub.submitted_at,
-                                  note="; ".join(filter(None, [
-                                      sub.note, f"group submission by {sub.student_id}"])),
-                                  loader=sub._loader)
-                copy._data = sub._data
+                copy = replace(sub, name=f"{sub.name}_for_{member}", student_id=member,
+                               note="; ".join(filter(None, [
+                                   sub.note, f"group submission by {sub.student_id}"])),
+                               data=sub.__dict__["_data"])
                 out.append(copy)
     return out
 
