@@ -318,8 +318,11 @@ def what_it_is(name: str, head: bytes = b"") -> str:
         return "a word-processor document"
     if suffix in (".html", ".htm"):
         return "a web page"
-    if suffix == ".py":
-        return "a Python script"
+    named = {".py": "a Python script", ".md": "a Markdown file", ".txt": "a text file",
+             ".csv": "a CSV file", ".json": "a JSON file", ".yml": "a YAML file",
+             ".yaml": "a YAML file", ".toml": "a TOML file"}
+    if suffix in named:
+        return named[suffix]
     if head.startswith(b"PK\x03\x04") or suffix == ".zip":
         return "a zip"
     if suffix in (".rar", ".7z", ".tar", ".gz", ".tgz"):
