@@ -79,6 +79,12 @@ def clean_name(text: str) -> tuple[str, bool]:
         return raw.decode("utf-8", "replace"), True
 
 
+def printable(text: str) -> str:
+    """``text`` for one line of a terminal: control and format characters (newlines, escape
+    sequences, bidi overrides) written as ``\\x1b``-style escapes."""
+    return "".join(c if c.isprintable() else ascii(c)[1:-1] for c in text)
+
+
 def _escaped_only(text: str) -> bool:
     return all(not 0xD800 <= ord(c) <= 0xDFFF or 0xDC80 <= ord(c) <= 0xDCFF for c in text)
 

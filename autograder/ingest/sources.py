@@ -35,7 +35,8 @@ from typing import Callable, Iterable
 
 from . import canvas, gradescope
 from .archive import Owner, from_zip, identity
-from .files import IGNORED, NOT_UTF8, FileLoader, Limits, clean_name, file_time, what_it_is
+from .files import (IGNORED, NOT_UTF8, FileLoader, Limits, clean_name, file_time, printable,
+                    what_it_is)
 from .groups import load_groups
 from .submission import IngestError, Submission
 
@@ -81,7 +82,7 @@ def _from_path(path: Path, limits: Limits, assignment: str, top_level: bool,
     shown = clean_name(str(path))[0]
     if path.is_symlink():
         if not top_level:
-            warn(f"skipped {shown}: a symbolic link")
+            warn(f"skipped {printable(shown)}: a symbolic link")
             return []
         return [Submission(*_owner(path)[:2], shown, b"", error="symbolic link")]
     if _is_zip(path):
@@ -94,7 +95,7 @@ def _from_path(path: Path, limits: Limits, assignment: str, top_level: bool,
         name, sid, when, note = _owner(path, file_time(path))
         return [Submission(name, sid, shown, b"", submitted_at=when, note=note,
                            error=f"{what}, not a notebook: submit the .ipynb file")]
-    warn(f"skipped {shown}: {what}, neither a notebook nor a zip")
+    warn(f"skipped {printable(shown)}: {what}, neither a notebook nor a zip")
     return []
 
 
