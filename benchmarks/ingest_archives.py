@@ -17,8 +17,9 @@ Measured on the course's shared 2-core machine (nice 10, Python 3.11):
     Canvas download, 300 notebooks of 256 KiB (42 MiB): collected in 30 ms (heap peak 0.3 MiB),
     every submission read once in 2.75 s (heap peak 1.2 MiB)
 
-Before streaming, collect held every member at once (the whole 75 MiB here) and took 97 s for
-a 2,000-entry zip.
+The same on the code before this change (main at 003f9de): the download collected in 0.67 s
+with a heap peak of 75.8 MiB (every member held at once); the 100,000-entry zip took 13.2 s
+and became 100,000 submissions (each then graded).
 """
 from __future__ import annotations
 
