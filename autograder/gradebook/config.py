@@ -1,7 +1,8 @@
 """The course configuration: ``course.toml``.
 
-Paths are relative to the file; ``{results}`` in a path stands for the results root (the folder
-holding ``<hw>/results/*.json``, given by ``--results`` or ``results =`` here). Due dates are TOML
+Paths here are relative to the file; ``{results}`` in a path stands for the results root (the
+folder holding ``<hw>/results/*.json``, given by ``--results``, relative to the current folder
+like every path on the command line, or ``results =`` here). Due dates are TOML
 datetimes; without a UTC offset they are in the course's ``timezone``. ::
 
     title = "AIMS 5740"
@@ -190,13 +191,13 @@ def load_config(path: str | Path, results_root: str | Path | None = None) -> Cou
 def config_from_dict(data: dict[str, Any], base: Path | str = ".",
                      results_root: str | Path | None = None,
                      path: Path | None = None) -> CourseConfig:
-    base = Path(base)
+    base = Path(os.path.abspath(base))
     where = str(path or "course config")
     try:
         tz_name = str(data.get("timezone", "UTC"))
         tz = _zone(tz_name)
-        if results_root is not None:
-            root: Path | None = Path(results_root)
+        if results_root is not None:  # given on the command line: from the current folder
+            root: Path | None = Path(os.path.abspath(Path(results_root).expanduser()))
         else:
             root = _path(data.get("results"), base, None)
         select = str(data.get("select", "latest"))

@@ -32,6 +32,7 @@ from ..grade.results import GradingResults
 from ..ingest.canvas import is_canvas_member, marked_late
 from ..ingest.sources import student_id_from_filename
 from ..lms.canvas import write_canvas_csv
+from ..textsafe import clean, csv_frame
 from . import load_results
 from .config import ConfigError, CourseConfig, Item, add_item, aware, discover, load_config
 from .late import Lateness, lateness, penalty
@@ -88,12 +89,12 @@ class CourseGradebook:
         paths = {"gradebook": out / "gradebook.csv", "items": out / "items.csv",
                  "submissions": out / "submissions.csv", "unmatched": out / "unmatched.csv",
                  "canvas": out / "canvas.csv", "issues": out / "issues.txt"}
-        self.students.to_csv(paths["gradebook"], index=False)
-        self.items.to_csv(paths["items"], index=False)
-        self.submissions.to_csv(paths["submissions"], index=False)
-        self.unmatched.to_csv(paths["unmatched"], index=False)
+        for name in ("gradebook", "items", "submissions", "unmatched"):
+            frame = self.students if name == "gradebook" else getattr(self, name)
+            csv_frame(frame).to_csv(paths[name], index=False)
         write_canvas_csv(self, paths["canvas"])
-        paths["issues"].write_text("".join(f"{line}\n" for line in self.issues))
+        paths["issues"].write_text("".join(f"{clean(line)}\n" for line in self.issues),
+                                   encoding="utf-8")
         return paths
 
 

@@ -110,7 +110,7 @@ class GradingPool:
 
         self.level = resolve(self.isolation)  # a level that cannot work fails here, at start
         if self.executor == "local":
-            from ..sandbox.zygote import Zygote  # the sandbox: only when the server starts
+            from ..sandbox.client import Zygote  # the sandbox: only when the server starts
 
             # a server grades many submissions: huge pages make every fork cheaper
             self._zygotes = [Zygote(level=self.level, huge_pages=True)
