@@ -10,9 +10,12 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Callable
 
-class IngestError(ValueError):
+from ..course import CourseError
+
+class IngestError(CourseError, ValueError):
     """Inputs that cannot be collected at all: a path that does not exist, a groups file that
-    cannot be read. Nothing is graded or stored."""
+    cannot be read. Nothing is graded or stored (every command reports a CourseError as a
+    usage error)."""
 
 
 Loader = Callable[[], "tuple[bytes, str]"]  # () -> (bytes, "") or (b"", why it is refused)
