@@ -92,10 +92,10 @@ def grade_batch(course: Course, hw: str, submissions: Sequence[str | Path], out:
     :func:`autograder.api.grade`."""
     start = time.perf_counter()
     config = course.config(hw)
+    # before anything is written: a path that does not exist stops the run here (IngestError)
+    subs = collect(list(submissions), assignment=hw, groups=course_groups(course))
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    # before anything is stored: a path that does not exist stops the run here (IngestError)
-    subs = collect(list(submissions), assignment=hw, groups=course_groups(course))
     store = ResultStore(options.store or default_url(out))
     executor = make_executor(options)
     regenerated, grader = False, None

@@ -28,7 +28,7 @@ def test_a_path_that_does_not_exist_stops_grading_before_anything_is_stored(tmp_
     out = tmp_path / "out"
     with pytest.raises(CourseError, match="no such file or folder: .*typo.ipynb"):
         grade_batch(course, "toy", [tmp_path / "s1.ipynb", tmp_path / "typo.ipynb"], out)
-    assert not (out / "results.sqlite").exists() and not (out / "results").exists()
+    assert not out.exists()
     result = CliRunner().invoke(app, ["grade", "toy", str(tmp_path / "typo.ipynb"), "-o",
                                       str(out), "--course", str(course.root)])
     assert result.exit_code != 0 and "typo.ipynb" in result.output
