@@ -28,13 +28,13 @@ import sys
 import time
 from pathlib import Path
 
-from autograder.sandbox import isolation, session, wire
+from autograder.sandbox import isolation, session
 from autograder.sandbox.client import Zygote
 from autograder.sandbox.limits import Limits
 
 
-def empty_job() -> bytes:
-    return wire.dumps({"cells": ["x = 1"], "device": "cpu", "call_seconds": 5.0,
+def empty_job() -> session.Job:
+    return session.make_job({"cells": ["x = 1"], "device": "cpu", "call_seconds": 5.0,
                        "load_seconds": 5.0, "questions": []})
 
 
@@ -101,7 +101,7 @@ def main() -> None:
         with Zygote(level) as z:
             def run_empty():
                 out = session.run_job(z, job, limits)
-                assert out.messages and out.messages[-1]["kind"] == "done", out
+                assert out.done, out
             empty = median_ms(run_empty, args.repeat, z)
             full = None
             if grader is not None:

@@ -1,8 +1,9 @@
-"""The ladder of checks for one case, run in the grader's process.
+"""The ladder of checks for one case, run in the grader's process: :func:`verdict`.
 
-defined → callable → runs → type → shape → dtype → finite → allclose. The first three rungs are
-reported by the sandbox (it is where the call happens); the rest compare the returned value with
-the reference output here. The first rung that fails gives the message, which names the thing:
+reported → defined → callable → finished → ran → encodable → type → shape → dtype → finite →
+allclose (or, for an outcome spec, its judge). The rungs up to "encodable" read the sandbox's
+typed report (:class:`~autograder.sandbox.reports.CaseReport`: the call happens there); the rest
+compare the returned value with the reference output here. The first rung that fails gives the message, which names the thing:
 "`logistic_loss` returned shape (4,), expected ()". For hidden cases a message may name types,
 shapes and dtypes (properties of the function's contract) but never an input or expected value.
 
@@ -21,6 +22,9 @@ from typing import Any
 import torch
 
 from ..fixtures import FixtureCase
+from ..sandbox.reports import CaseReport, Status
+from ..specs import Case, get_spec
+from .cells import name_cells
 
 
 @dataclass
@@ -30,6 +34,40 @@ class Verdict:
 
 
 PASS = Verdict(True, "")
+
+
+def verdict(case: FixtureCase, report: CaseReport | None, reason: str,
+            cells: list[str] | tuple[str, ...] = ()) -> Verdict:
+    """The whole ladder for one case. ``reason``: why a case has no report (the run ended
+    first); ``cells``: the notebook's code cells, to name a place as the student finds it."""
+    fn = f"`{case.spec}`"
+    if report is None:
+        return Verdict(False, reason)
+    status = report.status
+    if status is Status.UNDEFINED:
+        return Verdict(False, f"{fn} is not defined (check the name, and that its cell runs)")
+    if status is Status.NOT_CALLABLE:
+        return Verdict(False, f"{fn} is a {report.type_name or '?'}, not a function or class")
+    if status is Status.TIMEOUT:
+        if report.skipped:
+            return Verdict(False, f"{fn} not called again: an earlier case hit the time limit")
+        return Verdict(False, f"{fn} did not finish within its time limit")
+    if status is Status.ERROR:
+        if case.hidden:  # its type, message and line could each encode the hidden input
+            return Verdict(False, f"{fn} raised an exception")
+        where = f" ({name_cells(report.where, cells)})" if report.where else ""
+        return Verdict(False, f"{fn} raised {report.error_type}: {report.error_message}{where}")
+    if status is Status.UNENCODABLE:
+        if case.hidden:
+            return Verdict(False, f"{fn} returned a value that cannot be graded")
+        return Verdict(False, f"{fn} returned a value that cannot be graded: "
+                              f"{report.error_message}")
+    if case.call == "outcome":
+        spec = get_spec(case.spec)
+        assert spec.judge is not None
+        ok, message = spec.judge(report.value, Case(name=case.name, secret=case.secret))
+        return Verdict(bool(ok), f"{fn}: {message}" if message else "")
+    return compare(report.value, case.expected, fn, case)
 
 
 def _kind(value: Any) -> str:

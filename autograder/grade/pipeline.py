@@ -15,15 +15,15 @@ from typing import Any
 from ..course import AssignmentConfig
 from ..fixtures import FixtureCase, Fixtures
 from ..ingest import NotebookError, Submission, code_cells
-from ..sandbox import session, wire
-from ..sandbox.limits import Limits
+from ..sandbox import session
 from ..sandbox.client import Zygote
+from ..sandbox.limits import Limits
+from ..sandbox.reports import CaseReport, CellReport
 from ..sandbox.session import RunOutput
-from ..specs import Case, get_spec
-from . import points
 from ..textsafe import clean
+from . import points
 from .cells import PLACE, cell_label, name_cells
-from .checks import Verdict, compare
+from .checks import verdict
 from .results import GradingResults, QuestionResult, TestCaseResult
 from .version import GRADER_VERSION
 
@@ -39,7 +39,8 @@ class Grader:
     # on a GPU shared by several workers: the share of its memory each sandboxed child may use
     # (torch.cuda.set_per_process_memory_fraction in the child); 0: no cap
     cuda_memory_fraction: float = 0.0
-    # the cases parsed and encoded once, shared by every submission (see session.Job)
+    # the cases and their encoded parts, made once and shared by every submission
+    # (see session.Job)
     _shared: "session.Job | None" = field(default=None, init=False, repr=False, compare=False)
 
     @classmethod
@@ -50,26 +51,25 @@ class Grader:
         return cls(config, fixtures, limits, device)
 
     # -- step 1: the job the sandbox receives: code and inputs, never expected values
-    def parsed_job(self, cells: list[str]) -> "session.Job":
-        """:meth:`job`, parsed, with the settings, cases and their encoded parts shared between
-        calls: encoding the same inputs for every submission would be most of the grader's work.
-        (A Grader is never changed in place; ``replace`` makes a new one, with nothing shared.)"""
+    def job(self, cells: list[str]) -> "session.Job":
+        """The job for a notebook's code cells, made from the fixture cases' student views.
+        The settings, cases and their encoded parts are shared between calls: encoding the same
+        inputs for every submission would be most of the grader's work. (A Grader is never
+        changed in place; ``replace`` makes a new one, with nothing shared.)"""
         if self._shared is None:
-            self._shared = session.parse_job(self.job([]))
+            groups: dict[tuple[str, str], list[FixtureCase]] = defaultdict(list)
+            for case in self.fixtures.cases:
+                groups[(case.question, case.spec)].append(case)
+            questions = [{"question": q, "name": spec, "call": cases[0].call,
+                          "cases": [c.student_view() for c in cases]}
+                         for (q, spec), cases in groups.items()]
+            gpu = {"cuda_memory_fraction": self.cuda_memory_fraction} \
+                if self.device.startswith("cuda") and self.cuda_memory_fraction > 0 else {}
+            self._shared = session.make_job({
+                "cells": [], "device": self.device, "questions": questions,
+                "call_seconds": self.limits.call_seconds,
+                "load_seconds": self.limits.load_seconds, **gpu})
         return replace(self._shared, cells=list(cells))
-
-    def job(self, cells: list[str]) -> bytes:
-        groups: dict[tuple[str, str], list[FixtureCase]] = defaultdict(list)
-        for case in self.fixtures.cases:
-            groups[(case.question, case.spec)].append(case)
-        questions = [{"question": q, "name": spec, "call": cases[0].call,
-                      "cases": [c.student_view() for c in cases]}
-                     for (q, spec), cases in groups.items()]
-        gpu = {"cuda_memory_fraction": self.cuda_memory_fraction} \
-            if self.device.startswith("cuda") and self.cuda_memory_fraction > 0 else {}
-        return wire.dumps({"cells": cells, "device": self.device, "questions": questions,
-                           "call_seconds": self.limits.call_seconds,
-                           "load_seconds": self.limits.load_seconds, **gpu})
 
     # -- the whole pipeline for one submission
     def grade(self, sub: Submission, zygote: Zygote) -> tuple[GradingResults, str]:
@@ -98,7 +98,7 @@ class Grader:
             return Ran(result, None, f"unreadable notebook: {_reason(e)}",
                        time.perf_counter() - start)
         try:
-            run = session.run_job(zygote, self.parsed_job(cells), self.limits)
+            run = session.run_job(zygote, self.job(cells), self.limits)
         except Exception as e:  # noqa: BLE001 - contained to this submission
             # what this submission holds could not be sent to the sandbox (e.g. a cell longer
             # than the wire allows): its own row says so; the batch goes on
@@ -128,8 +128,7 @@ class Grader:
             result.questions = self._score({}, reason=f"not graded: {ran.error}")
             result.seconds = ran.seconds + time.perf_counter() - start
             return result, ""
-        reports = {(m.get("question"), m.get("case")): m
-                   for m in run.messages if m.get("kind") == "case"}
+        reports = {(r.question, r.case): r for r in run.reports}
         result.status, result.message, reason = _run_status(run, self.limits)
         notes = _cell_notes(run, ran.cells)
         result.message = "; ".join(filter(None, [result.message, notes, note]))
@@ -143,19 +142,19 @@ class Grader:
         return result, log
 
     # -- last step: verdicts and points
-    def _score(self, reports: dict[tuple[Any, Any], dict], reason: str,
+    def _score(self, reports: dict[tuple[str, str], CaseReport], reason: str,
                cells: list[str] | tuple[str, ...] = ()) -> list[QuestionResult]:
         questions = []
         for q in self.config.questions:
             qr = QuestionResult(q.name, 0.0, q.points)
             for case in self.fixtures.for_question(q.name):
                 report = reports.get((q.name, case.name))
-                verdict = _verdict(case, report, reason, cells)
-                score = case.points if verdict.passed else 0.0
+                found = verdict(case, report, reason, cells)
+                score = case.points if found.passed else 0.0
                 qr.cases.append(TestCaseResult(
                     question=q.name, name=case.name, score=score, max_score=case.points,
-                    hidden=case.hidden, passed=verdict.passed, message=verdict.message,
-                    seconds=float((report or {}).get("seconds", 0.0) or 0.0)))
+                    hidden=case.hidden, passed=found.passed, message=found.message,
+                    seconds=report.seconds if report else 0.0))
             # all cases passed gives exactly the question's points; else their exact sum
             qr.score = q.points if all(c.passed for c in qr.cases) else \
                 points.total(c.score for c in qr.cases)
@@ -177,9 +176,8 @@ class Ran:
 
 def _run_status(run: RunOutput, limits: Limits) -> tuple[str, str, str]:
     """(status, message, why a case has no report) for a finished run."""
-    done = any(m.get("kind") == "done" for m in run.messages)
-    incidents = list(getattr(run, "incidents", []) or [])
-    if getattr(run, "setup_error", ""):
+    incidents = run.incidents
+    if run.setup_error:
         return "crashed", f"the sandbox could not be set up ({run.setup_error})", \
             "not run: the sandbox could not be set up"
     if run.zygote_died:
@@ -190,7 +188,7 @@ def _run_status(run: RunOutput, limits: Limits) -> tuple[str, str, str]:
     if run.wire_error:
         return "crashed", f"malformed output from the submission ({run.wire_error})", \
             "no valid result"
-    if done:
+    if run.done:
         if incidents:  # limits hit or crashes, each costing only its own cases
             return incidents[0][0], "; ".join(m for _, m in incidents)[:4000], "no result"
         return "graded", "", "no result"
@@ -200,67 +198,29 @@ def _run_status(run: RunOutput, limits: Limits) -> tuple[str, str, str]:
         how = f"exited with code {run.exit_code}"
     else:
         how = "ended"
-    if any(m.get("error_type") == "MemoryError" for m in run.messages):
+    if any(r.error_type == "MemoryError" for r in run.reports):
         return "memory", f"out of memory ({how})", "not run: out of memory"
     return "crashed", f"the submission's process {how} before it finished", \
         f"not run: the process {how}"
 
 
 def _cell_notes(run: RunOutput, cells: list[str] | tuple[str, ...] = ()) -> str:
-    for m in run.messages:
-        if m.get("kind") == "loaded":
-            if m.get("timeout"):
-                return "loading the notebook's definitions hit its time limit"
-            errors = [_cell_error(c, cells) for c in m.get("cells", [])
-                      if isinstance(c, dict) and c.get("error_type")]
-            return "; ".join(errors[:5])
-    return ""
+    if run.loaded is None:
+        return ""
+    if run.loaded.timeout:
+        return "loading the notebook's definitions hit its time limit"
+    errors = [_cell_error(c, cells) for c in run.loaded.cells if c.error_type]
+    return "; ".join(errors[:5])
 
 
-def _cell_error(entry: dict, cells: list[str] | tuple[str, ...]) -> str:
+def _cell_error(entry: CellReport, cells: list[str] | tuple[str, ...]) -> str:
     """``the cell that defines `f` raised NameError: ... (line 3)``."""
-    place = PLACE.fullmatch(entry.get("where") or "")
-    line = int(place.group(2)) if place and int(place.group(1)) == entry["cell"] else None
+    place = PLACE.fullmatch(entry.where)
+    line = int(place.group(2)) if place and int(place.group(1)) == entry.cell else None
     suffix = f" (line {line})" if line else \
-        (f" ({name_cells(entry['where'], cells)})" if entry.get("where") else "")
-    return (f"{cell_label(cells, entry['cell'], line)} raised {entry['error_type']}: "
-            f"{entry['error_message']}{suffix}")
-
-
-def _verdict(case: FixtureCase, report: dict | None, reason: str,
-             cells: list[str] | tuple[str, ...] = ()) -> Verdict:
-    fn = f"`{case.spec}`"
-    if report is None:
-        return Verdict(False, reason)
-    status = report.get("status")
-    if status == "undefined":
-        return Verdict(False, f"{fn} is not defined (check the name, and that its cell runs)")
-    if status == "not_callable":
-        return Verdict(False, f"{fn} is a {report.get('type', '?')}, not a function or class")
-    if status == "timeout":
-        if report.get("skipped"):
-            return Verdict(False, f"{fn} not called again: an earlier case hit the time limit")
-        return Verdict(False, f"{fn} did not finish within its time limit")
-    if status == "error":
-        if case.hidden:  # its type, message and line could each encode the hidden input
-            return Verdict(False, f"{fn} raised an exception")
-        where = f" ({name_cells(report['where'], cells)})" if report.get("where") else ""
-        return Verdict(False, f"{fn} raised {report.get('error_type')}: "
-                              f"{report.get('error_message')}{where}")
-    if status == "unencodable":
-        if case.hidden:
-            return Verdict(False, f"{fn} returned a value that cannot be graded")
-        return Verdict(False, f"{fn} returned a value that cannot be graded: "
-                              f"{report.get('error_message')}")
-    if status != "returned" or "value" not in report:
-        return Verdict(False, f"{fn}: malformed report from the submission")
-    value = report["value"]
-    if case.call == "outcome":
-        spec = get_spec(case.spec)
-        assert spec.judge is not None
-        ok, message = spec.judge(value, Case(name=case.name, secret=case.secret))
-        return Verdict(bool(ok), f"{fn}: {message}" if message else "")
-    return compare(value, case.expected, fn, case)
+        (f" ({name_cells(entry.where, cells)})" if entry.where else "")
+    return (f"{cell_label(cells, entry.cell, line)} raised {entry.error_type}: "
+            f"{entry.error_message}{suffix}")
 
 
 def _reason(error: BaseException) -> str:

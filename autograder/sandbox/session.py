@@ -18,13 +18,12 @@ its own cases and nothing else. Functions that time out are not called again (ea
 cost the full limit). Every such event is an *incident*: a status (timeout, memory, crashed)
 and a message for the results.
 
-Every report is rebuilt here from validated fields; the time each case took is measured here,
-not taken from the child.
+Every report is rebuilt once from validated fields, as a typed
+:class:`~autograder.sandbox.reports.CaseReport`; the time each case took is measured here, not
+taken from the child.
 """
 from __future__ import annotations
 
-import builtins
-import re
 import signal
 import time
 from dataclasses import dataclass, field
@@ -34,30 +33,7 @@ from . import wire
 from .client import Zygote
 from .limits import Limits
 from .protocol import Attempt
-
-STATUSES = ("undefined", "not_callable", "timeout", "error", "unencodable", "returned")
-BUILTIN_ERRORS = frozenset(n for n, v in vars(builtins).items()
-                           if isinstance(v, type) and issubclass(v, BaseException))
-# exception names that describe a limit or a crash rather than the student's own choice
-SYNTHETIC_ERRORS = frozenset({"ProcessEnded", "MalformedOutput", "OutOfMemoryError",
-                              "LinAlgError"})
-IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,79}$")
-WHERE = re.compile(r"^cell (\d{1,5}), line (\d{1,7})$")
-MEMORY_WORDS = ("can't allocate memory", "cannot allocate memory", "not enough memory",
-                "out of memory", "std::bad_alloc")
-REASONS = {
-    "type": "it is not plain data (tensors, numbers, bools, strings, None, and lists, tuples "
-            "and str-keyed dicts of them)",
-    "key": "a dict with keys that are not plain strings",
-    "deep": f"it is nested deeper than {wire.MAX_DEPTH} levels",
-    "many": f"it has more than {wire.MAX_ITEMS} items",
-    "string": f"it holds a string longer than {wire.MAX_STR} characters",
-    "int": "it holds an integer too large to compare",
-    "dtype": "it holds a tensor of an unsupported dtype (complex, quantized, float8, uint16-64)",
-    "too_large": "it is larger than the size limit for one value",
-    "failed": "it could not be encoded",
-}
-MAX_MESSAGE = 2000
+from .reports import CaseReport, LoadReport, Status
 
 
 @dataclass
@@ -65,7 +41,9 @@ class RunOutput:
     """Everything the grader learns from one sandboxed run (all its tries, see
     :func:`run_job`)."""
 
-    messages: list[dict[str, Any]] = field(default_factory=list)
+    loaded: LoadReport | None = None  # the cells, once they loaded
+    reports: list[CaseReport] = field(default_factory=list)  # in the job's order
+    done: bool = False  # every case reported, within the wall-clock budget
     output: bytes = b""  # the head of the child's stdout/stderr, for instructors only
     output_truncated: bool = False
     exit_code: int | None = None
@@ -117,8 +95,10 @@ class Job:
         return found
 
 
-def parse_job(job: bytes) -> Job:
-    spec = wire.loads(job, max_bytes=1 << 40)
+def make_job(spec: dict[str, Any]) -> Job:
+    """The job for ``spec``: ``cells``, ``questions`` (each with ``question``, ``name``,
+    ``call``, an optional ``call_seconds``, and ``cases``: a name, ``hidden`` and the
+    student-visible inputs) and the run's settings (``device``, ``call_seconds`` ...)."""
     cases: list[_Case] = []
     for q in spec["questions"]:
         info = {"question": str(q["question"]), "name": str(q["name"]), "call": str(q["call"])}
@@ -150,9 +130,7 @@ def _parts(cases: list[_Case]) -> list[tuple[bytes, list[tuple[str, str]]]]:
     return parts
 
 
-def run_job(zygote: Zygote, job: "bytes | Job", limits: Limits) -> RunOutput:
-    if not isinstance(job, Job):
-        job = parse_job(job)
+def run_job(zygote: Zygote, job: Job, limits: Limits) -> RunOutput:
     spec, cells, cases = job.settings, job.cells, job.cases
     device = str(spec.get("device", "cpu"))
     by_key = {c.key: c for c in cases}
@@ -160,8 +138,8 @@ def run_job(zygote: Zygote, job: "bytes | Job", limits: Limits) -> RunOutput:
     start = time.monotonic()
     deadline = start + limits.wall_seconds
     out = RunOutput(level=zygote.level)
-    reports: dict[tuple[str, str], dict] = {}
-    loaded: dict | None = None
+    reports: dict[tuple[str, str], CaseReport] = {}
+    loaded: LoadReport | None = None
     skip_cells: dict[int, str] = {}
     incidents: list[tuple[str, str]] = []
     crashes: dict[str, int] = {}
@@ -200,11 +178,11 @@ def run_job(zygote: Zygote, job: "bytes | Job", limits: Limits) -> RunOutput:
             break
         progress = False
         if a.loaded is not None and loaded is None:
-            loaded = _clean_loaded(a.loaded, cells, skip_cells)
+            loaded = LoadReport.from_child(a.loaded, cells, skip_cells)
             progress = True
         for key, raw in a.reports.items():
             c = by_key[key]
-            report, incident = _clean_report(raw, c, a.seconds.get(key, 0.0), cells, limits)
+            report, incident = clean_report(raw, c, a.seconds.get(key, 0.0), cells, limits)
             reports[key] = report
             if incident:
                 incidents.append(incident)
@@ -253,13 +231,9 @@ def run_job(zygote: Zygote, job: "bytes | Job", limits: Limits) -> RunOutput:
         else:
             stalls = 0
     out.incidents = incidents
-    messages: list[dict[str, Any]] = []
-    if loaded is not None:
-        messages.append(loaded)
-    messages += [reports[c.key] for c in cases if c.key in reports]
-    if loaded is not None and len(reports) == len(cases) and not out.timed_out:
-        messages.append({"kind": "done"})
-    out.messages = messages
+    out.loaded = loaded
+    out.reports = [reports[c.key] for c in cases if c.key in reports]
+    out.done = loaded is not None and len(reports) == len(cases) and not out.timed_out
     out.output = bytes(log)
     out.seconds = time.monotonic() - start
     return out
@@ -312,119 +286,34 @@ def _incident_text(c: _Case, status: str, why: str, detail: str) -> str:
     return text
 
 
-def _failed_report(c: _Case, status: str, why: str) -> dict[str, Any]:
-    base = {"kind": "case", "question": c.key[0], "case": c.key[1], "seconds": 0.0}
+def _failed_report(c: _Case, status: str, why: str) -> CaseReport:
     if status == "timeout":
-        return {**base, "status": "timeout"}
+        return CaseReport(c.key[0], c.key[1], Status.TIMEOUT)
     kind = "MalformedOutput" if "malformed" in why or "bytes" in why else "ProcessEnded"
-    return {**base, "status": "error", "error_type": kind,
-            "error_message": f"this call {why}", "where": ""}
+    return CaseReport(c.key[0], c.key[1], Status.ERROR, error_type=kind,
+                      error_message=f"this call {why}")
 
 
-def _skipped_report(c: _Case, why: str) -> dict[str, Any]:
-    base = {"kind": "case", "question": c.key[0], "case": c.key[1], "seconds": 0.0}
+def _skipped_report(c: _Case, why: str) -> CaseReport:
     if why == "timeout":
-        return {**base, "status": "timeout", "skipped": True}
-    return {**base, "status": "error", "error_type": "ProcessEnded", "where": "",
-            "error_message": "not called: earlier calls of this function ended the process"}
+        return CaseReport(c.key[0], c.key[1], Status.TIMEOUT, skipped=True)
+    return CaseReport(c.key[0], c.key[1], Status.ERROR, error_type="ProcessEnded",
+                      error_message="not called: earlier calls of this function ended the "
+                                    "process")
 
 
-# ---------------------------------------------------------------- validation
-
-
-def _where(value: Any, cells: list[str]) -> str:
-    if type(value) is not str:
-        return ""
-    m = WHERE.match(value)
-    if not m:
-        return ""
-    cell, line = int(m.group(1)), int(m.group(2))
-    if cell >= len(cells) or not 1 <= line <= cells[cell].count("\n") + 1:
-        return ""
-    return value
-
-
-def _text(value: Any, limit: int = MAX_MESSAGE) -> str:
-    if type(value) is not str:
-        return ""
-    return value if len(value) <= limit else value[:limit] + "…"
-
-
-def _error_type(value: Any, hidden: bool) -> str:
-    name = value if type(value) is str else ""
-    if hidden:  # only names from a fixed set: a student-chosen name could carry an input
-        return name if name in BUILTIN_ERRORS or name in SYNTHETIC_ERRORS else "Exception"
-    return name if IDENTIFIER.match(name) else "Exception"
-
-
-def _is_memory(raw: dict) -> bool:
-    if raw.get("error_type") in ("MemoryError", "OutOfMemoryError"):
-        return True
-    message = raw.get("error_message")
-    return type(message) is str and any(w in message.lower() for w in MEMORY_WORDS)
-
-
-def _clean_report(raw: dict, c: _Case, seconds: float, cells: list[str],
-                  limits: Limits) -> tuple[dict[str, Any], tuple[str, str] | None]:
-    """A report rebuilt from validated fields, and the incident it is (a limit hit), if any."""
-    out: dict[str, Any] = {"kind": "case", "question": c.key[0], "case": c.key[1],
-                           "seconds": round(max(0.0, seconds), 3)}
-    status = raw.get("status")
-    if status not in STATUSES:
-        return {**out, "status": "error", "error_type": "MalformedOutput", "where": "",
-                "error_message": "a malformed report"}, None
-    out["status"] = status
-    incident = None
-    if status == "returned":
-        if "value" not in raw:
-            return {**out, "status": "error", "error_type": "MalformedOutput", "where": "",
-                    "error_message": "a malformed report"}, None
-        out["value"] = raw["value"]
-    elif status == "not_callable":
-        tp = raw.get("type") if type(raw.get("type")) is str else ""
-        out["type"] = tp if tp in vars(builtins) and IDENTIFIER.match(tp) else "object"
-    elif status == "timeout":
-        out["skipped"] = raw.get("skipped") is True
-        if not out["skipped"]:
-            incident = ("timeout", f"{c.key[0]}: `{c.function}` did not finish within its time "
-                                   f"limit of {c.seconds(limits):g} s (case {c.key[1]})")
-    elif status == "error":
-        memory = _is_memory(raw)
-        out["error_type"] = "MemoryError" if memory else _error_type(raw.get("error_type"),
-                                                                     c.hidden)
-        out["error_message"] = "" if c.hidden else _text(raw.get("error_message"))
-        out["where"] = _where(raw.get("where"), cells)
-        if memory:
-            incident = ("memory", f"{c.key[0]}: `{c.function}` ran out of memory (limit "
+def clean_report(raw: dict, c: _Case, seconds: float, cells: list[str],
+                 limits: Limits) -> tuple[CaseReport, tuple[str, str] | None]:
+    """The child's report for ``c``, validated (:meth:`CaseReport.from_child`), and the
+    incident it is (a limit hit), if any."""
+    report = CaseReport.from_child(raw, c.key[0], c.key[1], c.hidden, seconds, cells)
+    if report.status is Status.TIMEOUT and not report.skipped:
+        return report, ("timeout", f"{c.key[0]}: `{c.function}` did not finish within its "
+                                   f"time limit of {c.seconds(limits):g} s (case {c.key[1]})")
+    if report.status is Status.ERROR and report.error_type == "MemoryError":
+        return report, ("memory", f"{c.key[0]}: `{c.function}` ran out of memory (limit "
                                   f"{limits.memory_bytes / 2**30:g} GiB; case {c.key[1]})")
-    elif status == "unencodable":
-        reason = raw.get("reason") if raw.get("reason") in REASONS else "failed"
-        out["reason"] = reason
-        out["error_message"] = REASONS[reason]
-    return out, incident
-
-
-def _clean_loaded(raw: dict, cells: list[str], skipped: dict[int, str]) -> dict[str, Any]:
-    """The load report: sent before any hidden input reached the process, so messages are
-    kept.
-    Skipped cells (they ended the process) are reported as incidents instead."""
-    entries = []
-    for entry in raw.get("cells", []):
-        if not isinstance(entry, dict) or type(entry.get("cell")) is not int:
-            continue
-        i = entry["cell"]
-        if not 0 <= i < len(cells) or i in skipped:
-            continue
-        clean: dict[str, Any] = {"cell": i}
-        if entry.get("error_type") is not None:
-            clean.update(error_type=_error_type(entry.get("error_type"), False),
-                         error_message=_text(entry.get("error_message")),
-                         where=_where(entry.get("where"), cells))
-        entries.append(clean)
-    loaded = {"kind": "loaded", "cells": entries}
-    if raw.get("timeout") is True:
-        loaded["timeout"] = True
-    return loaded
+    return report, None
 
 
 def _log(log: bytearray, n: int, a: Attempt, limits: Limits) -> None:

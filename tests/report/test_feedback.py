@@ -2,7 +2,7 @@
 
 The leak test is generic: for every assignment of the course whose fixtures can be built, each
 hidden case is failed in several ways (wrong values, wrong shape, an exception whose message
-echoes the inputs), the verdicts come from the real grading code (``pipeline._verdict``), the
+echoes the inputs), the verdicts come from the real grading code (``checks.verdict``), the
 feedback is rendered in HTML and Markdown, and every number of the hidden inputs, expected
 values and secrets is looked for in the text: in the usual printed forms (``repr``, fixed and
 general formats at several precisions, ``str(tensor)``) and by value (any printed number that
@@ -14,16 +14,18 @@ import bisect
 import math
 import re
 import struct
+from functools import partial
 
 import pytest
 import torch
 
 from autograder.fixtures import FixtureCase
-from autograder.grade.pipeline import _verdict
+from autograder.grade.checks import Verdict, verdict
 from autograder.grade.results import GradingResults, QuestionResult
 from autograder.grade.results import TestCaseResult as CaseResult
 from autograder.gradebook.samples import make_result
 from autograder.report.feedback import render_feedback, safe_message
+from autograder.sandbox.reports import CaseReport, Status
 
 TOKEN = re.compile(r"(?<![\w.])[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?(?![\w])")
 SAMPLE = 48  # numbers taken from each tensor: the first ones, plus its min and max
@@ -166,20 +168,22 @@ def _wrong_shape(value):
     return value
 
 
-def _failing_report(case: FixtureCase, mode: int) -> dict:
-    """A report of a failed call: an exception echoing the inputs, a timeout, wrong values, a
-    wrong shape (an outcome spec gets None instead of the last two)."""
+def _failing_report(case: FixtureCase, mode: int) -> CaseReport:
+    """A report of a failed call: an exception echoing the inputs (kept, as if validation had
+    let it through), a timeout, wrong values, a wrong shape (an outcome spec gets None instead
+    of the last two)."""
+    report = partial(CaseReport, case.question, case.name)
     if mode == 0:
         echo = f"bad input {case.inputs!r} expected {case.expected!r} secret {case.secret!r}"
-        return {"status": "error", "error_type": "ValueError", "error_message": echo[:5000],
-                "where": "cell 3, line 4"}
+        return report(Status.ERROR, error_type="ValueError", error_message=echo[:5000],
+                      where="cell 3, line 4")
     if mode == 1:
-        return {"status": "timeout"}
+        return report(Status.TIMEOUT)
     if case.call == "outcome":
-        return {"status": "returned", "value": None}
+        return report(Status.RETURNED, value=None)
     if mode == 2:
-        return {"status": "returned", "value": _perturbed(case.expected)}
-    return {"status": "returned", "value": _wrong_shape(case.expected)}
+        return report(Status.RETURNED, value=_perturbed(case.expected))
+    return report(Status.RETURNED, value=_wrong_shape(case.expected))
 
 
 def _feedback_texts(assignment: str, cases: list[FixtureCase]) -> list[str]:
@@ -191,11 +195,10 @@ def _feedback_texts(assignment: str, cases: list[FixtureCase]) -> list[str]:
             q = questions.setdefault(case.question, QuestionResult(case.question, 0.0, 0.0))
             if case.hidden:
                 try:
-                    verdict = _verdict(case, _failing_report(case, mode), "no result")
+                    found = verdict(case, _failing_report(case, mode), "no result")
                 except Exception as e:  # noqa: BLE001 - a judge that cannot take None
-                    verdict = type("V", (), {"passed": False,
-                                             "message": f"judge raised {type(e).__name__}"})()
-                passed, message = False, verdict.message
+                    found = Verdict(False, f"judge raised {type(e).__name__}")
+                passed, message = False, found.message
             else:
                 passed, message = True, ""
             q.cases.append(CaseResult(case.question, case.name, case.points if passed

@@ -16,9 +16,10 @@ import time
 
 import pytest
 
-from autograder.sandbox import isolation, session, wire
+from autograder.sandbox import isolation, session
 from autograder.sandbox.client import Zygote
 from autograder.sandbox.limits import Limits
+from autograder.sandbox.reports import Status
 
 from ..conftest import REPO
 
@@ -80,18 +81,19 @@ def _assert(x):
 
 def run(zygote: Zygote, cells: list[str], cases: int = 1, limits: Limits = LIMITS,
         call: str = "probe"):
-    job = wire.dumps({"cells": cells, "device": "cpu", "call_seconds": limits.call_seconds,
-                      "load_seconds": limits.load_seconds,
-                      "questions": [{"question": "q", "name": call, "call": "function",
-                                     "cases": [{"name": f"c{i}", "hidden": False, "args": [],
-                                                "kwargs": {}} for i in range(cases)]}]})
+    job = session.make_job({
+        "cells": cells, "device": "cpu", "call_seconds": limits.call_seconds,
+        "load_seconds": limits.load_seconds,
+        "questions": [{"question": "q", "name": call, "call": "function",
+                       "cases": [{"name": f"c{i}", "hidden": False, "args": [], "kwargs": {}}
+                                 for i in range(cases)]}]})
     return session.run_job(zygote, job, limits)
 
 
 def value(out) -> dict:
-    reports = [m for m in out.messages if m.get("kind") == "case"]
-    assert reports and reports[0]["status"] == "returned", (reports, out.output[-2000:])
-    return reports[0]["value"]
+    reports = out.reports
+    assert reports and reports[0].status is Status.RETURNED, (reports, out.output[-2000:])
+    return reports[0].value
 
 
 @pytest.fixture(scope="module")
@@ -274,8 +276,8 @@ def test_a_hung_call_is_killed_with_everything_it_started(level, zygotes):
     out = run(z, [code], cases=2, limits=limits)
     elapsed = time.monotonic() - start
     after = run(z, [code], limits=limits, call="other")  # the same zygote still works
-    reports = [m for m in out.messages if m.get("kind") == "case"]
-    assert [r["status"] for r in reports] == ["timeout", "timeout"] and reports[1]["skipped"]
+    reports = out.reports
+    assert [r.status for r in reports] == [Status.TIMEOUT] * 2 and reports[1].skipped
     assert out.incidents and out.incidents[0][0] == "timeout"
     assert elapsed < 10
     assert value(after) == 42
@@ -320,8 +322,7 @@ def test_what_a_call_leaves_running_is_gone_before_the_next_call(level, zygotes)
         return len(alive)
     ''')
     out = run(zygotes(level), [code], cases=2)
-    reports = [m for m in out.messages if m.get("kind") == "case"]
-    assert [r.get("value") for r in reports] == ["started", 0], (reports, out.output[-2000:])
+    assert [r.value for r in out.reports] == ["started", 0], (out.reports, out.output[-2000:])
 
 
 def _processes_named(name: str) -> list[str]:
@@ -354,7 +355,7 @@ def test_the_wall_clock_bounds_the_whole_submission(zygotes):
     start = time.monotonic()
     out = run(zygotes(isolation.resolve("auto")), [code], cases=5, limits=limits)
     assert time.monotonic() - start < 8
-    assert out.timed_out and not any(m.get("kind") == "done" for m in out.messages)
+    assert out.timed_out and not out.done
 
 
 def test_setup_failure_is_reported_not_raised(zygotes):
@@ -362,7 +363,7 @@ def test_setup_failure_is_reported_not_raised(zygotes):
     z = zygotes(NS_LEVELS[0])
     bad = Limits(wall_seconds=20, tmp_bytes=-1)  # tmpfs refuses a negative size
     out = run(z, ["def probe():\n    return 1\n"], limits=bad)
-    assert out.setup_error and not any(m.get("kind") == "case" for m in out.messages)
+    assert out.setup_error and not out.reports
     out = run(z, ["def probe():\n    return 1\n"])  # and the worker goes on
     assert value(out) == 1
 
@@ -420,19 +421,17 @@ def test_a_question_can_have_its_own_call_limit(zygotes):
     the grader's watchdog alike."""
     limits = Limits(wall_seconds=60, call_seconds=30, load_seconds=10, grace_seconds=1)
     code = "def probe():\n    while True:\n        pass\n"
-    job = wire.dumps({"cells": [code], "device": "cpu", "call_seconds": 30.0,
-                      "load_seconds": 10.0,
-                      "questions": [{"question": "q", "name": "probe", "call": "function",
-                                     "call_seconds": 0.5,
-                                     "cases": [{"name": "c0", "hidden": True, "args": [],
-                                                "kwargs": {}}]}]})
+    job = session.make_job({
+        "cells": [code], "device": "cpu", "call_seconds": 30.0, "load_seconds": 10.0,
+        "questions": [{"question": "q", "name": "probe", "call": "function", "call_seconds": 0.5,
+                       "cases": [{"name": "c0", "hidden": True, "args": [], "kwargs": {}}]}]})
     z = zygotes(isolation.resolve("auto"))
     run(z, ["def probe():\n    return 1\n"])  # warm
     start = time.monotonic()
     out = session.run_job(z, job, limits)
     assert time.monotonic() - start < 5
-    (report,) = [m for m in out.messages if m.get("kind") == "case"]
-    assert report["status"] == "timeout" and "0.5 s" in out.incidents[0][1]
+    (report,) = out.reports
+    assert report.status is Status.TIMEOUT and "0.5 s" in out.incidents[0][1]
 
 
 @pytest.mark.parametrize("level", NS_LEVELS)

@@ -1,5 +1,5 @@
 """What comes back from a sandbox is data, validated: the wire format refuses what the grader's
-checks could choke on, and the session rebuilds every report from validated fields, showing
+checks could choke on, and the session rebuilds every report from validated fields (a typed CaseReport), showing
 less for hidden cases."""
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import torch
 
 from autograder.sandbox import session, wire
 from autograder.sandbox.limits import Limits
+from autograder.sandbox.reports import Status
 
 CELLS = ["import torch\n", "def f(x):\n    y = x + 1\n    raise ValueError(y)\n"]
 
@@ -63,47 +64,47 @@ def test_forged_messages_decode_to_errors_not_crashes():
 def test_hidden_reports_keep_only_builtin_names_and_no_message():
     raw = {"status": "error", "error_type": "Leak_1_2_3", "error_message": "input was 0.123",
            "where": "cell 1, line 3", "seconds": 99.0}
-    hidden, _ = session._clean_report(raw, case(True), 0.01, CELLS, Limits())
-    assert hidden["error_type"] == "Exception" and hidden["error_message"] == ""
-    assert hidden["where"] == "cell 1, line 3" and hidden["seconds"] == 0.01  # measured here
-    public, _ = session._clean_report(raw, case(False), 0.01, CELLS, Limits())
-    assert public["error_type"] == "Leak_1_2_3" and public["error_message"] == "input was 0.123"
-    builtin, _ = session._clean_report({**raw, "error_type": "ZeroDivisionError"}, case(True),
-                                       0.0, CELLS, Limits())
-    assert builtin["error_type"] == "ZeroDivisionError"
+    hidden, _ = session.clean_report(raw, case(True), 0.01, CELLS, Limits())
+    assert hidden.error_type == "Exception" and hidden.error_message == ""
+    assert hidden.where == "cell 1, line 3" and hidden.seconds == 0.01  # measured here
+    public, _ = session.clean_report(raw, case(False), 0.01, CELLS, Limits())
+    assert public.error_type == "Leak_1_2_3" and public.error_message == "input was 0.123"
+    builtin, _ = session.clean_report({**raw, "error_type": "ZeroDivisionError"}, case(True),
+                                      0.0, CELLS, Limits())
+    assert builtin.error_type == "ZeroDivisionError"
 
 
 @pytest.mark.parametrize("where", ["cell 9, line 1", "cell 1, line 400", "cell 1, line 3 0.25",
                                    "<submission>:secret", 42])
 def test_where_must_name_a_real_line(where):
     raw = {"status": "error", "error_type": "ValueError", "where": where}
-    report, _ = session._clean_report(raw, case(False), 0.0, CELLS, Limits())
-    assert report["where"] == ""
+    report, _ = session.clean_report(raw, case(False), 0.0, CELLS, Limits())
+    assert report.where == ""
 
 
 def test_forged_statuses_and_fields_are_dropped():
     for raw in ({"status": "passed", "score": 5}, {"status": "returned"},
                 {"status": ["returned"]}):
-        report, _ = session._clean_report(raw, case(False), 0.0, CELLS, Limits())
-        assert report["status"] == "error" and report["error_type"] == "MalformedOutput"
-        assert "score" not in report
-    report, _ = session._clean_report({"status": "not_callable", "type": "Leak_42"},
-                                      case(True), 0.0, CELLS, Limits())
-    assert report["type"] == "object"
-    report, _ = session._clean_report({"status": "unencodable", "reason": "x",
-                                       "error_message": "secret 0.5"}, case(True), 0.0, CELLS,
-                                      Limits())
-    assert "secret" not in report["error_message"]
+        report, _ = session.clean_report(raw, case(False), 0.0, CELLS, Limits())
+        assert report.status is Status.ERROR and report.error_type == "MalformedOutput"
+        assert report.error_message == "a malformed report" and report.value is None
+    report, _ = session.clean_report({"status": "not_callable", "type": "Leak_42"},
+                                     case(True), 0.0, CELLS, Limits())
+    assert report.type_name == "object"
+    report, _ = session.clean_report({"status": "unencodable", "reason": "x",
+                                      "error_message": "secret 0.5"}, case(True), 0.0, CELLS,
+                                     Limits())
+    assert "secret" not in report.error_message
 
 
 def test_limit_hits_become_incidents():
-    _, incident = session._clean_report(
+    _, incident = session.clean_report(
         {"status": "error", "error_type": "RuntimeError",
          "error_message": "DefaultCPUAllocator: can't allocate memory"}, case(True), 0.0, CELLS,
         Limits())
     assert incident and incident[0] == "memory"
-    _, incident = session._clean_report({"status": "timeout"}, case(True), 0.0, CELLS, Limits())
+    _, incident = session.clean_report({"status": "timeout"}, case(True), 0.0, CELLS, Limits())
     assert incident and incident[0] == "timeout"
-    _, incident = session._clean_report({"status": "timeout", "skipped": True}, case(True), 0.0,
-                                        CELLS, Limits())
+    _, incident = session.clean_report({"status": "timeout", "skipped": True}, case(True), 0.0,
+                                       CELLS, Limits())
     assert incident is None

@@ -144,12 +144,11 @@ def test_gpu_memory_share():
 
 def test_cuda_jobs_carry_the_memory_cap(course, built):
     from autograder.grade.pipeline import Grader
-    from autograder.sandbox import wire
 
     config = course.config("hw1")
     grader = Grader.for_assignment(config, built("hw1"), device="cuda")
-    assert "cuda_memory_fraction" not in wire.loads(grader.job(["x = 1"]))
-    job = wire.loads(replace(grader, cuda_memory_fraction=0.45).job(["x = 1"]))
+    assert "cuda_memory_fraction" not in grader.job(["x = 1"]).settings
+    job = replace(grader, cuda_memory_fraction=0.45).job(["x = 1"]).settings
     assert job["device"] == "cuda" and job["cuda_memory_fraction"] == 0.45
 
 
