@@ -30,6 +30,7 @@ from ..ingest.files import MAX_NOTEBOOK_BYTES
 from ..ingest.gradescope import iso_time
 from ..ingest.submission import Submission
 from ..report.feedback import safe_message
+from ..textsafe import clean
 from ..report.render import environment
 
 VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
@@ -104,7 +105,7 @@ def run_autograder(root: str | Path = "/autograder", *, source: str | Path | Non
     except Exception as e:  # noqa: BLE001 - the student must still get a results.json
         traceback.print_exc()
         payload = {"score": 0.0, "execution_time": round(time.perf_counter() - start, 3),
-                   "output": f"The autograder itself failed ({type(e).__name__}: {e}). "
+                   "output": f"The autograder itself failed ({type(e).__name__}: {clean(e)}). "
                              "This is not your fault: please tell the course staff.",
                    "visibility": "visible", "stdout_visibility": "hidden", "tests": []}
     _write_json(results_path, payload)
@@ -145,8 +146,8 @@ def _grade_one(source: Path, submission: Path, root: Path, hw: str,
         notes.append(f"Graded {notebook.relative_to(submission).as_posix()}; also found: "
                      + ", ".join(x for x in listing
                                  if x != notebook.relative_to(submission).as_posix()))
-    payload["output"] = "\n".join(notes)
-    return payload, log
+    payload["output"] = clean("\n".join(notes))  # file names in the student's upload
+    return payload, clean(log)
 
 
 # ----------------------------------------------------------------------- the bundle
