@@ -1,4 +1,9 @@
-"""The ``autograder`` command: a thin layer over :mod:`autograder.api`."""
+"""The ``autograder`` command: a thin layer over :mod:`autograder.api`.
+
+Exit codes (:mod:`autograder.cli_common`, the same for every command): 0 done; 1 the
+command's own work failed (a build's self-check); 2 usage: nothing was done (an unknown option,
+value or assignment, a path that does not exist, no course configuration); 3 ``grade``
+finished but some submissions could not be graded normally; 130 interrupted."""
 from __future__ import annotations
 
 import time
@@ -14,14 +19,18 @@ from rich.table import Table
 from rich.text import Text
 
 from . import api
+from . import cli_common as codes
+from .cli_common import App
 from .course import Course, CourseError
 from .grade.options import GradeOptions
 from .quiz.cli import quiz_app
 from .sandbox.isolation import IsolationError
 from .textsafe import number_or_text, one_line, terminal
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
-                  help="Build, grade and report on the assignments of a PyTorch course.")
+app = App(add_completion=False, no_args_is_help=True,
+          help="Build, grade and report on the assignments of a PyTorch course. Exit codes: "
+          "0 done; 1 the work failed (a build's self-check); 2 usage (nothing done); 3 some "
+          "submissions could not be graded; 130 interrupted.")
 app.add_typer(quiz_app, name="quiz")
 console = Console()
 CourseOption = typer.Option(None, "--course", help="Course folder (default: the nearest "
@@ -33,25 +42,55 @@ def _course(path: Optional[Path]) -> Course:
         return Course(path) if path else Course.find()
     except CourseError as e:
         console.print(Text(one_line(e), style="red"))
-        raise typer.Exit(2)
+        raise typer.Exit(codes.USAGE)
 
 
-def _assignments(course: Course, hw: str) -> list[str]:
-    return course.assignments() if hw == "all" else [hw]
+def _usage_error(message: str) -> typer.Exit:
+    console.print(Text(one_line(message), style="red"))
+    return typer.Exit(codes.USAGE)
+
+
+def _assignments(course: Course, hw: str, allow_all: bool = True) -> list[str]:
+    """The assignments ``hw`` names; an unknown one is a usage error (exit 2) for every
+    command, before anything runs."""
+    known = course.assignments()
+    if allow_all and hw == "all":
+        return known
+    if hw not in known:
+        raise _usage_error(f"unknown assignment {hw!r} (known: {', '.join(known) or 'none'}"
+                           + (", or all)" if allow_all else ")"))
+    return [hw]
+
+
+def _submission_paths(submissions: List[Path]) -> None:
+    """Every submission path must exist; a missing one is a usage error (exit 2) before
+    anything is graded or stored, with a hint when it is a flag's supposed value
+    (``--regrade true``)."""
+    for path in submissions:
+        if path.exists():
+            continue
+        if str(path).lower() in codes.BOOLEAN_WORDS:
+            raise _usage_error(f"{str(path)!r} is not a submission: flags such as --regrade and "
+                               f"--quiet take no value (write --regrade, not --regrade "
+                               f"{path})")
+        raise _usage_error(f"no such file or folder: {path}")
 
 
 @app.command()
-def build(hw: str = typer.Argument(..., help="Assignment, e.g. hw1, or 'all'."),
+def build(hw: str = typer.Argument(..., metavar="HW", help="Assignment, e.g. hw1, or 'all'."),
           course: Optional[Path] = CourseOption,
           otter: bool = typer.Option(True, help="Run otter assign (--no-otter: fixtures only)."),
           check: bool = typer.Option(True, help="Self-check: solution full marks, stub 0."),
-          device: str = typer.Option("cpu", help="Device for the self-check: auto|cpu|cuda.")):
+          device: str = typer.Option("cpu", help="Device for the self-check: auto|cpu|cuda."),
+          config: Optional[Path] = typer.Option(
+              None, "--config", help="Course configuration (course.toml): with a [server] url, "
+              "the notebook ends with a cell that submits to the course server.")):
     """Build student notebooks (assignments/HW) and hidden fixtures (build/HW), then self-check."""
     c = _course(course)
     failed = False
     for name in _assignments(c, hw):
         try:
-            report = api.build(name, c, otter=otter, check=check, device=device)
+            report = api.build(name, c, otter=otter, check=check, device=device, config=config)
         except CourseError as e:
             console.print(Text(one_line(f"✗ {name}: {e}"), style="red"))
             failed = True
@@ -64,12 +103,13 @@ def build(hw: str = typer.Argument(..., help="Assignment, e.g. hw1, or 'all'."),
                      f"{report.solution.max_score:g}, stub {report.stub.score:g}")
         console.print(line)
     if failed:
-        raise typer.Exit(1)
+        raise typer.Exit(codes.FAILED)
 
 
 @app.command()
-def grade(hw: str = typer.Argument(..., help="Assignment, e.g. hw1."),
-          submissions: List[Path] = typer.Argument(..., help="Notebooks, folders or zips."),
+def grade(hw: str = typer.Argument(..., metavar="HW", help="Assignment, e.g. hw1."),
+          submissions: List[Path] = typer.Argument(..., metavar="SUBMISSION",
+                                                   help="Notebooks, folders or zips."),
           out: Path = typer.Option(..., "-o", "--out", help="Output folder."),
           course: Optional[Path] = CourseOption,
           workers: Optional[int] = typer.Option(None, help="Parallel workers (default: cores)."),
@@ -90,17 +130,20 @@ def grade(hw: str = typer.Argument(..., help="Assignment, e.g. hw1."),
               None, help="With --device cuda: the share of the GPU's memory each sandbox may "
               "use (default 0.9 / the sandboxes sharing it)."),
           quiet: bool = typer.Option(False, "--quiet", "-q", help="No table, no progress bar.")):
-    """Grade SUBMISSIONS of HW into OUT/results/*.json, the results store and OUT/gradebook.csv.
+    """Grade SUBMISSIONs of HW into OUT/results/*.json, the results store and OUT/gradebook.csv.
+
     Submissions graded before (same bytes, fixtures and grader) are not graded again; an
-    interrupted run keeps every finished result, and running it again resumes."""
+    interrupted run keeps every finished result, and running it again resumes. Exit code 0:
+    every submission graded; 3: some could not be (their rows say why); 2: usage."""
     c = _course(course)
+    _assignments(c, hw, allow_all=False)
+    _submission_paths(submissions)
     try:
         options = GradeOptions(workers=workers, device=device, isolation=isolation, store=store,
                                executor=executor, scheduler=scheduler, regrade=regrade,
                                gpu_memory_fraction=gpu_memory_fraction)
     except ValueError as e:
-        console.print(Text(one_line(e), style="red"))
-        raise typer.Exit(2)
+        raise _usage_error(str(e))
     progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                         TextColumn("{task.fields[rate]:.2f}/s"), TimeElapsedColumn(),
                         TextColumn("ETA"), TimeRemainingColumn(),
@@ -130,12 +173,11 @@ def grade(hw: str = typer.Argument(..., help="Assignment, e.g. hw1."),
             run = api.grade(hw, submissions, out, c, options=options, on_start=begin,
                             on_result=advance)
     except (CourseError, IsolationError) as e:
-        console.print(Text(one_line(e), style="red"))
-        raise typer.Exit(2)
+        raise _usage_error(str(e))
     except KeyboardInterrupt:
         console.print(f"[yellow]interrupted: {counts['graded']} submissions graded in this "
                       f"run are kept in the store; run the same command again to resume[/yellow]")
-        raise typer.Exit(130)
+        raise typer.Exit(codes.INTERRUPTED)
     if not quiet:
         print_gradebook(run)
     seconds = time.perf_counter() - t0
@@ -146,6 +188,38 @@ def grade(hw: str = typer.Argument(..., help="Assignment, e.g. hw1."),
                   f"{run.reused} unchanged (reused); status {statuses}; "
                   f"failures {sum(n for s, n in statuses.items() if s != 'graded')}; "
                   f"store {run.store}", markup=False, highlight=False)
+    if any(r.status != "graded" for r in run.results):
+        raise typer.Exit(codes.UNGRADED)
+
+
+@app.command()
+def similarity(hw: str = typer.Argument(..., help="Assignment, e.g. hw3."),
+               submissions: List[Path] = typer.Argument(..., help="Notebooks, folders or zips."),
+               out: Path = typer.Option(..., "-o", "--out", help="Output folder."),
+               previous: List[Path] = typer.Option(
+                   [], "--previous", help="Earlier terms' submissions (a folder or zip; repeat)."),
+               floor: Optional[float] = typer.Option(
+                   None, help="Lowest score listed (0-1; default 0.25)."),
+               course: Optional[Path] = CourseOption):
+    """Similar answers: every pair of submissions compared, the starter code excluded."""
+    from .similarity.write import plain
+
+    c = _course(course)
+    try:
+        run = api.similarity(hw, submissions, out, c, previous=previous, floor=floor)
+    except CourseError as e:
+        console.print(f"[red]{e}[/red]")
+        raise typer.Exit(2)
+    for m in run.matches[:10]:
+        console.print(f"{m.score:.2f}  {plain(m.a.student_id)}  {plain(m.b.student_id)}"
+                      f"{'  (earlier term)' if m.b.previous else ''}", markup=False,
+                      highlight=False)
+    for name, why in run.skipped:
+        console.print(f"not compared: {plain(name)}: {plain(why)}", markup=False,
+                      highlight=False)
+    console.print(f"{run.compared} submissions compared ({run.previous} from earlier terms) in "
+                  f"{run.seconds:.1f} s; {len(run.matches)} pairs above the floor: {run.csv}, "
+                  f"{run.html}", markup=False, highlight=False)
 
 
 @app.command()
@@ -157,7 +231,7 @@ def demo(out: Path = typer.Option(Path("out/demo"), "-o", "--out", help="Output 
         run = api.demo(out, c, log=lambda s: console.print(f"[bold]→ {s}[/bold]"))
     except CourseError as e:
         console.print(Text(one_line(e), style="red"))
-        raise typer.Exit(1)
+        raise typer.Exit(codes.FAILED)
     for g in run.grades:
         print_gradebook(g)
     if run.quiz is not None:
@@ -206,8 +280,7 @@ def _config_path(config: Optional[Path], c: Optional[Course]) -> Path:
     for candidate in ("course.toml", "examples/course.toml"):
         if c is not None and (c.root / candidate).is_file():
             return c.root / candidate
-    console.print("[red]no course configuration: pass --config course.toml[/red]")
-    raise typer.Exit(2)
+    raise _usage_error("no course configuration: pass --config course.toml")
 
 
 def _publish(config, results, out, course, *, feedback: bool, reports: bool):
@@ -217,7 +290,7 @@ def _publish(config, results, out, course, *, feedback: bool, reports: bool):
                            reports=reports)
     except (CourseError, ValueError) as e:
         console.print(Text(one_line(e), style="red"))
-        raise typer.Exit(2)
+        raise typer.Exit(codes.FAILED)
 
 
 def print_publish(run) -> None:
@@ -272,7 +345,7 @@ def publish(config: Optional[Path] = ConfigOption, results: Optional[Path] = Res
 
 
 @app.command("gradescope")
-def gradescope_bundle(hw: str = typer.Argument(..., help="Assignment, e.g. hw1."),
+def gradescope_bundle(hw: str = typer.Argument(..., metavar="HW", help="Assignment, e.g. hw1."),
                       out: Optional[Path] = typer.Option(None, "-o", "--out",
                                                          help="Zip to write (default: "
                                                          "build/HW/HW-gradescope.zip)."),
@@ -283,11 +356,11 @@ def gradescope_bundle(hw: str = typer.Argument(..., help="Assignment, e.g. hw1."
                       course: Optional[Path] = CourseOption):
     """The Gradescope autograder zip of HW: setup.sh, run_autograder, fixtures, grader."""
     c = _course(course)
+    _assignments(c, hw, allow_all=False)
     try:
         path = api.gradescope_bundle(hw, out, c, hidden_visibility=hidden)
     except (CourseError, ValueError) as e:
-        console.print(Text(one_line(e), style="red"))
-        raise typer.Exit(2)
+        raise _usage_error(str(e))
     console.print(f"[green]✓[/green] {hw}: {path} (hidden cases: {hidden})")
 
 

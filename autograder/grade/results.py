@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from . import points
 from ..textsafe import INVALID_NOTE, clean_noted
 
 # A submission's status: graded (it ran; cases may still fail), error (nothing could be run:
@@ -86,7 +87,10 @@ class GradingResults:
 
     @property
     def score(self) -> float:
-        return round(sum(q.score for q in self.questions), 6)
+        """The exact sum of the case points, rounded once (a question without cases counts
+        with its own score)."""
+        return points.total(x for q in self.questions
+                            for x in ([c.score for c in q.cases] if q.cases else [q.score]))
 
     def metadata(self) -> dict[str, Any]:
         """Every field but the questions."""
@@ -111,8 +115,12 @@ class GradingResults:
         return cls(**data)
 
     def to_gradescope(self) -> dict[str, Any]:
-        """Gradescope's results.json: score, tests[] (name, score, max_score, visibility,
-        output) and our own metadata under extra_data."""
+        """Gradescope's results.json, in its documented format (``score``,
+        ``execution_time``, ``output``, ``visibility``, ``stdout_visibility``, ``tests``,
+        ``extra_data``; per test ``name``, ``score``, ``max_score``, ``status``,
+        ``visibility``, ``output``, ``extra_data``): the assignment's maximum is the sum of the
+        tests' ``max_score``; our own metadata, the maximum included, is under
+        ``extra_data``."""
         tests = []
         for q in self.questions:
             for c in q.cases:
@@ -122,7 +130,7 @@ class GradingResults:
                     "output": c.message,
                     "extra_data": {"hidden": c.hidden, "seconds": c.shown_seconds}})
         return {
-            "score": self.score, "max_score": self.max_score,
+            "score": self.score,
             "execution_time": round(self.seconds, 3),
             "output": self.message or f"{self.status}: {self.score:g}/{self.max_score:g}",
             "visibility": "visible", "stdout_visibility": "hidden", "tests": tests,
@@ -142,8 +150,9 @@ class GradingResults:
                 question=qname, name=cname, score=t["score"], max_score=t["max_score"],
                 hidden=t["extra_data"]["hidden"], passed=t["status"] == "passed",
                 message=t.get("output", ""), seconds=t["extra_data"]["seconds"]))
-            q.score = round(q.score + t["score"], 6)
-            q.max_score = round(q.max_score + t["max_score"], 6)
+        for q in questions.values():  # each sum rounded once, not case by case
+            q.score = points.total(c.score for c in q.cases)
+            q.max_score = points.total(c.max_score for c in q.cases)
         meta["questions"] = list(questions.values())
         return cls(**meta)
 

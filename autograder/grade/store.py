@@ -138,9 +138,10 @@ class ResultStore:
                 time.sleep(0.2 * (attempt + 1))
 
     # ------------------------------------------------------------------------ writing
-    def put(self, result: GradingResults) -> bool:
+    def put(self, result: GradingResults, replace: bool = False) -> bool:
         """Store one result in its own transaction; False if that key was already there (it
-        is then marked seen instead)."""
+        is then marked seen instead, or, with ``replace`` (a regrade), overwritten: the new
+        run is the answer from now on)."""
         now = _now()
         row = {
             "key": key_of(result), "assignment": result.assignment,
@@ -154,8 +155,14 @@ class ResultStore:
             with self.engine.begin() as conn:
                 conn.execute(results_table.insert().values(**row))
             return True
-        except IntegrityError:  # graded meanwhile by someone else: the same answer
-            self.seen([result])
+        except IntegrityError:  # graded before, or meanwhile by someone else
+            if replace:
+                fresh = {k: v for k, v in row.items() if k != "key"}
+                with self.engine.begin() as conn:
+                    conn.execute(update(results_table)
+                                 .where(results_table.c.key == row["key"]).values(**fresh))
+            else:  # the same answer
+                self.seen([result])
             return False
 
     def seen(self, results: Sequence[GradingResults], refresh: Sequence[GradingResults] = ()

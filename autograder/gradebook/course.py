@@ -5,8 +5,9 @@ Inputs are plain :class:`~autograder.grade.results.GradingResults` lists per ass
 store) and a scores CSV per quiz-like item (``student_id, score, max_score``).
 
 For each student and assignment, every submission is a candidate. Its time is, in order: the
-item's times CSV, the ``submitted_at`` that ingestion stored, or unknown (counted as on time, and
-flagged). The configured selection picks the one that counts:
+item's times CSV, the ``submitted_at`` that ingestion stored, or unknown: counted as on time, and
+flagged, unless Canvas marked the file ``LATE``: then it is charged as 1 day late, the least a late
+submission can be (:func:`assumed_late`). The configured selection picks the one that counts:
 
 * ``latest``: the latest on-time submission; if none is on time, the latest late one;
 * ``best``: the highest score after the late penalty;
@@ -322,8 +323,8 @@ def course_gradebook(config: CourseConfig | str | Path, *,
     for r in item_rows:
         if "time-unknown" in r["flags"] and "canvas-late" in r["flags"]:
             issues.append(f"{r['item']}: {r['student_id']} is marked LATE by Canvas but its "
-                          "submission time is unknown: no penalty applied (add it to the "
-                          "item's times CSV)")
+                          "submission time is unknown: charged as 1 day late, the least a "
+                          "late submission can be (add its time to the item's times CSV)")
     return CourseGradebook(config, roster, students, items_frame, submissions_frame, unmatched,
                            item_info, results, issues)
 
@@ -345,6 +346,12 @@ ITEM_COLUMNS = ["student_id", "name", "section", "on_roster", "item", "kind", "w
 SUBMISSION_COLUMNS = ["item", "student_id", "raw_id", "on_roster", "submission", "status",
                       "submitted_at", "due", "late_days", "raw_score", "penalty", "score",
                       "max_points", "counted", "flags", "source"]
+
+
+def assumed_late(due: datetime) -> Lateness:
+    """A submission Canvas marked ``LATE`` whose time is unknown: 1 started day late (the least
+    a late submission can be), so the late policy applies as configured."""
+    return Lateness(False, due, 0.0, 1)
 
 
 def _choose(config: CourseConfig, item: Item, meta: dict[str, Any], st: dict[str, Any],
@@ -375,6 +382,8 @@ def _choose(config: CourseConfig, item: Item, meta: dict[str, Any], st: dict[str
     for c in mine:
         late: Lateness = (lateness(c.submitted_at, due, config.late) if item.late_policy
                           else lateness(None, None, config.late))
+        if c.canvas_late and c.submitted_at is None and due is not None and item.late_policy:
+            late = assumed_late(due)  # Canvas says late, no time says how late
         pen = penalty(c.score, points, late.days, budget, config.late)
         evaluated.append((c, late, pen))
 

@@ -12,6 +12,7 @@
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from ..gradebook.course import CourseGradebook, course_gradebook
 from ..textsafe import csv_frame
 from .feedback import file_name, write_feedback
 from .instructor import render_index, render_report
+from .similarity import pair_count, quiz_copying, similarity_page
 
 
 @dataclass
@@ -93,6 +95,11 @@ def write_reports(book: CourseGradebook, out: str | Path, *, course=None,
     if book.roster is not None:
         names = dict(zip(book.roster.frame["student_id"], book.roster.frame["name"]))
     written: dict[str, Path] = {}
+    pages = {info["name"]: page for info in book.item_info
+             if (page := similarity_page(book.config.results_root, info["name"])) is not None}
+    similar = {name: os.path.relpath(page, out) for name, page in pages.items()}
+    copying = {i.name: rows for i in book.config.items
+               if i.kind != "assignment" and (rows := quiz_copying(i.scores))}
     for info in book.item_info:
         results = book.results.get(info["name"])
         if info["kind"] != "assignment" or not results:
@@ -107,7 +114,10 @@ def write_reports(book: CourseGradebook, out: str | Path, *, course=None,
             html = render_report(results, templates=templates, title=info["label"],
                                  course=book.config.title, counted=book.counted(info["name"]),
                                  names={**names, **by_raw}, missing=missing,
-                                 time_limit=limits.get(info["name"]))
+                                 time_limit=limits.get(info["name"]),
+                                 similarity=similar.get(info["name"], ""),
+                                 similar_pairs=pair_count(pages[info["name"]])
+                                 if info["name"] in pages else 0)
         except Exception as e:  # noqa: BLE001 - one report, not the others
             book.issues.append(f"{info['name']}: the report could not be written "
                                f"({type(e).__name__}: {str(e)[:200]})")
@@ -117,7 +127,8 @@ def write_reports(book: CourseGradebook, out: str | Path, *, course=None,
         written[info["name"]] = path
     index = out / "index.html"
     try:
-        html = render_index(book, {k: p.name for k, p in written.items()}, templates=templates)
+        html = render_index(book, {k: p.name for k, p in written.items()}, templates=templates,
+                            similarity=similar, copying=copying)
     except Exception as e:  # noqa: BLE001 - the index, not the reports already written
         book.issues.append(f"the report index could not be written ({type(e).__name__}: "
                            f"{str(e)[:200]})")

@@ -90,7 +90,7 @@ ATTACKS = [
     Attack("patch_harness", "replace the harness's call function to report fake returns",
            _cell('''
            import sys
-           _harness = sys.modules["autograder.sandbox.harness"]
+           _harness = sys.modules["autograder.sandbox.worker.harness"]
            _original_call = _harness._call
 
            def _fake_call(namespace, name, call, case, device, seconds):
@@ -490,7 +490,8 @@ ATTACKS = [
     Attack("load_time_exit", "a top-level statement that ends the process while loading",
            _cell('''
            _bye = __import__("os")._exit(7)
-           '''), zero=(), status=("crashed",), message=("code cell",)),
+           '''), zero=(), status=("crashed",),
+           message=("the cell that defines `", "ended the process while the notebook was loading")),
     # ------------------------------------------------------------------ whole files
     Attack("malformed_json", "a .ipynb that is not JSON",
            file=lambda ctx, nb: ("malformed_json.ipynb", nb[: len(nb) // 2]),
