@@ -20,8 +20,8 @@ from ..sandbox.limits import Limits
 from ..sandbox.client import Zygote
 from ..sandbox.session import RunOutput
 from ..specs import Case, get_spec
-from . import points
 from ..textsafe import clean
+from . import points
 from .cells import PLACE, cell_label, name_cells
 from .checks import Verdict, compare
 from .results import GradingResults, QuestionResult, TestCaseResult

@@ -111,6 +111,6 @@ def write_folder(course, folder: Path) -> dict[str, str]:
                                          "time")]:
         (folder / name).write_bytes(with_cell(solved, source))
         files[name] = what
-    (folder / f"{PAYLOAD[:40]}.txt".replace("/", "_")).write_text(PAYLOAD)
-    files["payload.txt"] = "not a notebook"
+    (folder / f"{PAYLOAD[:40]}.ipynb".replace("/", "_")).write_text(PAYLOAD)
+    files["payload.ipynb"] = "not a notebook"
     return files

@@ -39,24 +39,34 @@ def _finished_run(**changes):
     return SimpleNamespace(**{**run, **changes})
 
 
-def test_a_job_the_wire_refuses_is_that_submissions_error(grader, solved):
+def _ran(grader, sub, monkeypatch, run=None, error=None):
+    """What :meth:`Grader.run` gives when the sandbox session returns ``run`` or raises
+    ``error``."""
+    def run_job(zygote, job, limits):
+        if error is not None:
+            raise error
+        return run
+
+    monkeypatch.setattr(pipeline.session, "run_job", run_job)
+    return grader.run(sub, SimpleNamespace(level="process"))
+
+
+def test_a_job_the_wire_refuses_is_that_submissions_error(grader, solved, monkeypatch):
     """A cell between 100,000 characters and 1 MiB passed ingestion, and the wire's refusal
     used to escape the batch (no gradebook.csv at all)."""
-    def refuse(job, limits):
-        raise WireError("string longer than 100000 characters", "string")
-
-    zygote = SimpleNamespace(level="process", run=refuse)
-    result, log = grader.score(grader.run(_sub(solved), zygote))
+    ran = _ran(grader, _sub(solved), monkeypatch,
+               error=WireError("string longer than 100000 characters", "string"))
+    result, log = grader.score(ran)
     assert result.status == "error" and "could not be graded" in result.message
     assert "100000" in result.message and result.score == 0
     assert [q.name for q in result.questions] == [q.name for q in grader.config.questions]
 
 
-def test_a_notebook_no_reader_expected_is_that_submissions_error(grader):
-    zygote = SimpleNamespace(level="process", run=None)  # never reached
+def test_a_notebook_no_reader_expected_is_that_submissions_error(grader, monkeypatch):
     nb = {"nbformat": 4, "nbformat_minor": 5, "metadata": {},
           "cells": [{"cell_type": "code", "source": {"a": [1, None]}, "metadata": {}}]}
-    result, _ = grader.score(grader.run(_sub(json.dumps(nb).encode()), zygote))
+    ran = _ran(grader, _sub(json.dumps(nb).encode()), monkeypatch, run=_finished_run())
+    result, _ = grader.score(ran)
     assert result.status == "error" and result.message
 
 
@@ -64,30 +74,25 @@ def test_a_run_that_cannot_be_scored_is_that_submissions_error(grader, solved, m
     def broken(case, report, reason):
         raise KeyError("a report no check expected")
 
-    ran = pipeline.Ran(grader.run(_sub(solved), SimpleNamespace(
-        level="process", run=lambda job, limits: _finished_run())).result,
-        _finished_run(), "", 0.1)
+    ran = _ran(grader, _sub(solved), monkeypatch, run=_finished_run())
     monkeypatch.setattr(pipeline, "_verdict", broken)
     result, log = grader.score(ran)
     assert result.status == "error" and "could not be scored" in result.message
     assert log == ""
 
 
-def test_the_instructor_log_is_stored_as_plain_text(grader, solved):
-    ran = pipeline.Ran(grader.run(_sub(solved), SimpleNamespace(
-        level="process", run=lambda job, limits: _finished_run())).result,
-        _finished_run(), "", 0.1)
-    _, log = grader.score(ran)
+def test_the_instructor_log_is_stored_as_plain_text(grader, solved, monkeypatch):
+    _, log = grader.score(_ran(grader, _sub(solved), monkeypatch, run=_finished_run()))
     assert log == "printed \ufffd\ufffd\ufffd"
 
 
 class RefusingStore(ResultStore):
     """A store that refuses one submission's result (as a database refuses a value)."""
 
-    def put(self, result):
+    def put(self, result, replace=False):
         if result.submission == "refused" and result.status != "error":
             raise ValueError("the database refused a value")
-        return super().put(result)
+        return super().put(result, replace)
 
 
 def test_a_result_the_store_refuses_is_kept_as_an_error_row(tmp_path):
