@@ -38,7 +38,7 @@ def graded(tmp_path_factory):
     from autograder import fixtures as fixture_store
     from autograder.grade.pipeline import Grader
     from autograder.ingest.submission import Submission
-    from autograder.sandbox.zygote import Zygote
+    from autograder.sandbox.client import Zygote
 
     course = toy_course(tmp_path_factory.mktemp("places"))
     config = course.config("toy")
