@@ -112,5 +112,7 @@ def write_folder(course, folder: Path) -> dict[str, str]:
         (folder / name).write_bytes(with_cell(solved, source))
         files[name] = what
     (folder / f"{PAYLOAD[:40]}.ipynb".replace("/", "_")).write_text(PAYLOAD)
-    files["payload.ipynb"] = "not a notebook"
+    files["payload.ipynb"] = "not JSON"
+    (folder / f"{PAYLOAD[:40]}.txt".replace("/", "_")).write_text(PAYLOAD)
+    files["payload.txt"] = "not a notebook"  # skipped by ingestion, with a note
     return files
