@@ -17,7 +17,7 @@ from autograder import cli_common as codes
 from autograder.cli import app
 
 from ..conftest import REPO
-from .hostile import SMUGGLED_SPECS, code, write_folder
+from .hostile import SKIPPED, SMUGGLED_SPECS, code, write_folder
 from .payloads import every_file, payloads_under, terminal_problems
 
 CONFIG = REPO / "examples" / "course.toml"
@@ -51,7 +51,7 @@ def runs(course, built, tmp_path_factory):
     finally:
         patch.undo()
     # a file that is not a notebook is skipped by ingestion (one warning line), not a row
-    graded = {name: what for name, what in files.items() if what != "not a notebook"}
+    graded = {name: what for name, what in files.items() if what != SKIPPED}
     return {"root": root, "folder": folder, "files": files, "graded": graded, "before": before,
             "results": results, "out": results / "hw1", "course": root / "course",
             "grade": grade, "publish": publish}
