@@ -137,7 +137,7 @@ def run_autograder(root: str | Path = "/autograder", *, source: str | Path | Non
     except Exception as e:  # noqa: BLE001 - the student must still get a results.json
         traceback.print_exc()
         payload = {"score": 0.0, "execution_time": round(time.perf_counter() - start, 3),
-                   "output": f"The autograder itself failed ({type(e).__name__}: {e}). "
+                   "output": f"The autograder itself failed ({type(e).__name__}: {clean(e)}). "
                              "This is not your fault: please tell the course staff.",
                    "visibility": "visible", "stdout_visibility": "hidden", "tests": []}
     _safe_text(payload)
@@ -168,7 +168,8 @@ def _grade_one(source: Path, submission: Path, root: Path, hw: str,
     safe = {f"{q.name}: {c.name}": safe_message(c) for q in result.questions for c in q.cases}
     for test in payload["tests"]:  # the same second guard as the feedback pages
         test["output"] = safe.get(test["name"], test["output"])
-    return payload, log, note
+    # file names in the student's upload, what it printed: plain text
+    return payload, clean(log), clean(note)
 
 
 # ----------------------------------------------------------------------- the bundle
