@@ -60,7 +60,9 @@ def _text(value: Any) -> str:
 def clean_noted(value: Any) -> tuple[str, bool]:
     """(:func:`clean` of ``value``, whether text that was not valid Unicode was replaced)."""
     text = _text(value)
-    if not _UNSAFE.search(text):  # the common case: nothing to do
+    # the common case, nothing to do: no control, format, separator or surrogate character
+    # (str.isprintable, in C), or none of those that matter (tab, newline, accents...)
+    if text.isprintable() or not _UNSAFE.search(text):
         return text, False
     invalid = bool(_SURROGATES.search(text))
     if invalid:

@@ -3,9 +3,10 @@
 reported → defined → callable → finished → ran → encodable → type → shape → dtype → finite →
 allclose (or, for an outcome spec, its judge). The rungs up to "encodable" read the sandbox's
 typed report (:class:`~autograder.sandbox.reports.CaseReport`: the call happens there); the rest
-compare the returned value with the reference output here. The first rung that fails gives the message, which names the thing:
-"`logistic_loss` returned shape (4,), expected ()". For hidden cases a message may name types,
-shapes and dtypes (properties of the function's contract) but never an input or expected value.
+compare the returned value with the reference output here. The first rung that fails gives the
+message, which names the thing: "`logistic_loss` returned shape (4,), expected ()". For hidden
+cases a message may name types, shapes and dtypes (properties of the function's contract) but
+never an input or expected value.
 
 A hidden case's message names the rung that failed (type, length, keys, shape, dtype, finite,
 tolerance) and what the contract expects of it, never what the student's code returned: a

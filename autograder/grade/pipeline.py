@@ -114,8 +114,7 @@ class Grader:
         except Exception as e:  # noqa: BLE001 - contained to this submission
             result = ran.result
             result.status, result.message = "error", f"could not be scored: {_reason(e)}"
-            result.questions = self._score({}, reason="not graded: its results could not be "
-                                                      "scored")
+            result.questions = self._unscored("not graded: its results could not be scored")
             log = ""
         return result.sanitize(), clean(log)
 
@@ -140,6 +139,13 @@ class Grader:
         if run.output_truncated:
             log += "\n[output truncated]"
         return result, log
+
+    def _unscored(self, reason: str) -> list[QuestionResult]:
+        """Every case failed with ``reason``, without looking at any report."""
+        return [QuestionResult(q.name, 0.0, q.points, [
+            TestCaseResult(question=q.name, name=case.name, score=0.0, max_score=case.points,
+                           hidden=case.hidden, passed=False, message=reason)
+            for case in self.fixtures.for_question(q.name)]) for q in self.config.questions]
 
     # -- last step: verdicts and points
     def _score(self, reports: dict[tuple[str, str], CaseReport], reason: str,

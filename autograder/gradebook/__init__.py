@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..grade.results import GradingResults
-from ..textsafe import clean, csv_frame, text_frame
+from ..textsafe import clean, csv_frame, one_line, text_frame
 
 BASE_COLUMNS = ["student_id", "submission", "status"]
 CASE_COLUMNS = ["assignment", "submission", "student_id", "status", "submitted_at", "question",
@@ -32,7 +32,7 @@ def load_results(out: Path) -> list[GradingResults]:
         try:
             results.append(GradingResults.from_gradescope(json.loads(path.read_text())))
         except Exception as e:  # noqa: BLE001 - one unreadable file, not the gradebook
-            print(f"warning: skipping {path}: {type(e).__name__}: {e}")
+            print(f"warning: skipping {one_line(path)}: {type(e).__name__}: {one_line(e)}")
     return results
 
 

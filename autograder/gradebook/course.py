@@ -93,9 +93,13 @@ class CourseGradebook:
             frame = self.students if name == "gradebook" else getattr(self, name)
             csv_frame(frame).to_csv(paths[name], index=False)
         write_canvas_csv(self, paths["canvas"])
-        paths["issues"].write_text("".join(f"{clean(line)}\n" for line in self.issues),
-                                   encoding="utf-8")
+        self.write_issues(paths["issues"])
         return paths
+
+    def write_issues(self, path: Path) -> Path:
+        """``issues.txt``: one line per issue, as plain text."""
+        path.write_text("".join(f"{clean(line)}\n" for line in self.issues), encoding="utf-8")
+        return path
 
 
 # ----------------------------------------------------------------------------- inputs
@@ -235,8 +239,7 @@ def course_gradebook(config: CourseConfig | str | Path, *,
                 sid, on = resolve(r.student_id)
                 base = uploaded_file(r.source, r.student_id)
                 when = (by_file.get(base) or by_file.get(r.submission) or by_student.get(sid)
-                        or by_student.get(r.student_id)
-                        or aware(r.submitted_at or None, tz, f"{r.submission}: submitted_at"))
+                        or by_student.get(r.student_id) or _stored_time(r, tz, item, issues))
                 cands.append(Candidate(item.name, sid, r.student_id, on, r.submission,
                                        r.score, r.max_score, r.status, r.source, when,
                                        marked_late(r.source), r))
@@ -335,6 +338,16 @@ def course_gradebook(config: CourseConfig | str | Path, *,
                           "late submission can be (add its time to the item's times CSV)")
     return CourseGradebook(config, roster, students, items_frame, submissions_frame, unmatched,
                            item_info, results, issues)
+
+
+def _stored_time(r: GradingResults, tz, item: Item, issues: list[str]) -> datetime | None:
+    """The submission time a result carries; one that cannot be read is reported and counted as
+    unknown (it concerns this submission only, not the course)."""
+    try:
+        return aware(r.submitted_at or None, tz, f"{r.submission}: submitted_at")
+    except ConfigError as e:
+        issues.append(f"{item.name}: {e}; its time is taken as unknown")
+        return None
 
 
 ITEM_COLUMNS = ["student_id", "name", "section", "on_roster", "item", "kind", "weight",

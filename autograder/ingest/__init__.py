@@ -11,7 +11,8 @@ one rule per module.
 * :mod:`~autograder.ingest.groups`: Canvas groups, so a group submission counts for every member;
 * :mod:`~autograder.ingest.gradescope`: Gradescope submission exports and their metadata;
 * :mod:`~autograder.ingest.notebook`: a notebook's code cells, or why it has none;
-* :mod:`~autograder.ingest.upload`: one uploaded file (the course server) as a submission;
+* :mod:`~autograder.ingest.upload`: one student's upload (a file sent to the course server, the
+  files Gradescope puts in ``/autograder/submission``) as their submission;
 * :mod:`~autograder.ingest.submission`: the :class:`Submission` itself.
 
 Nothing here imports torch, pandas or the sandbox; a problem with a file becomes a message in its

@@ -211,12 +211,36 @@ def member_problem(info: zipfile.ZipInfo, limit: int | None = MAX_NOTEBOOK_BYTES
     return ""
 
 
+def is_clutter(relative: str) -> bool:
+    """What a folder or an upload carries besides the student's files (``relative``: a path
+    inside it, ``/``-separated): anything under a ``__MACOSX/`` folder (macOS's resource forks,
+    ``._name.ipynb``, are no notebooks), hidden files and folders (``.ipynb_checkpoints/``,
+    ``.DS_Store``, otter's ``.OTTER_LOG``) and :data:`IGNORED` names. A ``..`` is no clutter
+    (a zip member with one is refused as unsafe)."""
+    parts = PurePosixPath(relative).parts
+    return bool(parts) and (parts[-1] in IGNORED or any(
+        part == "__MACOSX" or (part.startswith(".") and part != "..") for part in parts))
+
+
 def skipped_member(name: str) -> bool:
-    """A member that is no one's submission: folders, macOS resource forks, hidden files,
-    Jupyter checkpoints."""
-    path = PurePosixPath(name)
-    return (name.endswith("/") or path.parts[:1] == ("__MACOSX",) or path.name in IGNORED
-            or path.name.startswith(".") or ".ipynb_checkpoints" in path.parts)
+    """A zip member that is no one's submission: folders and :func:`is_clutter`."""
+    return name.endswith("/") or is_clutter(name)
+
+
+def looks_like_zip(path: Path) -> bool:
+    """A file read as a zip: named ``.zip``, or starting as one (but a ``.ipynb``)."""
+    if path.suffix.lower() == ".zip":
+        return True
+    return path.suffix.lower() != ".ipynb" and head(path)[:4] == b"PK\x03\x04"
+
+
+def head(path: Path, size: int = 16) -> bytes:
+    """A file's first bytes (b"" if it cannot be read), for :func:`what_it_is`."""
+    try:
+        with open(path, "rb") as f:
+            return f.read(size)
+    except OSError:
+        return b""
 
 
 def read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo,

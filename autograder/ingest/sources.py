@@ -35,8 +35,8 @@ from typing import Callable, Iterable
 
 from . import canvas, gradescope
 from .archive import Owner, from_zip, identity
-from .files import (IGNORED, NOT_UTF8, FileLoader, Limits, clean_name, file_time, printable,
-                    what_it_is)
+from .files import (NOT_UTF8, FileLoader, Limits, clean_name, file_time, head, is_clutter,
+                    looks_like_zip, printable, what_it_is)
 from .groups import load_groups
 from .submission import IngestError, Submission
 
@@ -53,24 +53,6 @@ def _owner(path: Path, submitted_at: str = "") -> Owner:
     return shown, sid, submitted_at, note
 
 
-def _is_zip(path: Path) -> bool:
-    if path.suffix.lower() == ".zip":
-        return True
-    try:
-        with open(path, "rb") as f:
-            return f.read(4) == b"PK\x03\x04" and path.suffix.lower() != ".ipynb"
-    except OSError:
-        return False
-
-
-def _head(path: Path) -> bytes:
-    try:
-        with open(path, "rb") as f:
-            return f.read(16)
-    except OSError:
-        return b""
-
-
 def _notebook(path: Path, limits: Limits) -> Submission:
     name, sid, when, note = _owner(path, file_time(path))
     return Submission(name, sid, clean_name(str(path))[0], b"", submitted_at=when, note=note,
@@ -85,12 +67,12 @@ def _from_path(path: Path, limits: Limits, assignment: str, top_level: bool,
             warn(f"skipped {printable(shown)}: a symbolic link")
             return []
         return [Submission(*_owner(path)[:2], shown, b"", error="symbolic link")]
-    if _is_zip(path):
+    if looks_like_zip(path):
         return from_zip(path, shown, _owner(path, file_time(path)), limits, assignment,
                         top_level)
     if path.suffix.lower() == ".ipynb":
         return [_notebook(path, limits)]
-    what = what_it_is(path.name, _head(path))
+    what = what_it_is(path.name, head(path))
     if top_level or canvas.parse(path.name) is not None:
         name, sid, when, note = _owner(path, file_time(path))
         return [Submission(name, sid, shown, b"", submitted_at=when, note=note,
@@ -103,9 +85,7 @@ def _from_folder(folder: Path, limits: Limits, assignment: str,
                  warn: Callable[[str], None]) -> list[Submission]:
     found = []
     for child in sorted(p for p in folder.rglob("*") if p.is_file() or p.is_symlink()):
-        rel = child.relative_to(folder)
-        if (child.name in IGNORED or child.name.startswith(".") or "__MACOSX" in rel.parts
-                or ".ipynb_checkpoints" in rel.parts):
+        if is_clutter(child.relative_to(folder).as_posix()):
             continue
         found += _from_path(child, limits, assignment, False, warn)
     return found

@@ -3,8 +3,10 @@
 :func:`make_bundle` writes ``<hw>-gradescope.zip``: ``setup.sh`` (installs torch and this
 package), ``run_autograder``, ``gradescope.json`` (settings), the assignment's ``grading.toml``
 and hidden fixtures, and the package source. In Gradescope's container, ``run_autograder`` calls
-:func:`run_autograder`, which grades ``/autograder/submission/*.ipynb`` in our sandbox against
-the shipped fixtures and writes ``/autograder/results/results.json``. Hidden cases get the
+:func:`run_autograder`, which grades the student's upload (``/autograder/submission``: a
+notebook, several files, or an otter export zip, read by :func:`autograder.ingest.upload.
+from_folder`, the rules for one student's upload) in our sandbox against the shipped fixtures
+and writes ``/autograder/results/results.json``, its text through :mod:`autograder.textsafe`. Hidden cases get the
 visibility chosen when the bundle was made (``after_due_date`` or ``hidden``).
 ``AUTOGRADER_ROOT`` (or ``--root``) moves ``/autograder``, so that a test can run the same script
 in a temporary folder.
@@ -27,11 +29,11 @@ from typing import Any, Iterable
 from .. import __version__
 from ..course import Course
 from ..grade import points
-from ..ingest.files import MAX_NOTEBOOK_BYTES
 from ..ingest.gradescope import iso_time
-from ..ingest.submission import Submission
+from ..ingest.upload import from_folder
 from ..report.feedback import safe_message
 from ..report.render import environment
+from ..textsafe import clean
 
 VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
 SETTINGS_NAME = "gradescope.json"
@@ -85,23 +87,12 @@ def _write_json(path: Path, payload: dict[str, Any]) -> None:
     tmp.replace(path)
 
 
-def _is_clutter(relative: Path) -> bool:
-    """What an upload carries besides the student's files: macOS's ``__MACOSX/`` folder (its
-    ``._name.ipynb`` files are resource forks, not notebooks), hidden files and folders
-    (``.ipynb_checkpoints/``, ``._*``, ``.DS_Store``)."""
-    return any(part == "__MACOSX" or part.startswith(".") for part in relative.parts)
-
-
-def _pick_notebook(folder: Path, hw: str) -> tuple[Path | None, list[str]]:
-    """The notebook to grade in a Gradescope upload, and the notebooks found there (or, when
-    there is none, every file): ``<hw>.ipynb`` if there is one, else the first by name."""
-    files = sorted(p for p in folder.rglob("*")
-                   if p.is_file() and not _is_clutter(p.relative_to(folder)))
-    found = [p for p in files if p.suffix.lower() == ".ipynb"]
-    if not found:
-        return None, [p.relative_to(folder).as_posix() for p in files]
-    preferred = [p for p in found if p.name == f"{hw}.ipynb"] or found
-    return preferred[0], [p.relative_to(folder).as_posix() for p in found]
+def _safe_text(payload: dict[str, Any]) -> None:
+    """Everything students read in ``results.json`` as stored text (:func:`autograder.textsafe.
+    clean`), in place: the file names in the note, an exception's message."""
+    payload["output"] = clean(payload.get("output", ""))
+    for test in payload.get("tests", []):
+        test["output"] = clean(test.get("output", ""))
 
 
 def _submitter(root: Path) -> tuple[str, str]:
@@ -146,9 +137,10 @@ def run_autograder(root: str | Path = "/autograder", *, source: str | Path | Non
     except Exception as e:  # noqa: BLE001 - the student must still get a results.json
         traceback.print_exc()
         payload = {"score": 0.0, "execution_time": round(time.perf_counter() - start, 3),
-                   "output": f"The autograder itself failed ({type(e).__name__}: {e}). "
+                   "output": f"The autograder itself failed ({type(e).__name__}: {clean(e)}). "
                              "This is not your fault: please tell the course staff.",
                    "visibility": "visible", "stdout_visibility": "hidden", "tests": []}
+    _safe_text(payload)
     _write_json(results_path, payload)
     return payload
 
@@ -156,7 +148,7 @@ def run_autograder(root: str | Path = "/autograder", *, source: str | Path | Non
 def _grade_one(source: Path, submission: Path, root: Path, hw: str,
                device: str) -> tuple[dict, str, str]:
     """The results payload, the submission's own output, and a note on which file was graded
-    when the upload held several notebooks."""
+    when the upload held several notebooks (or zips)."""
     # torch, the fixtures and the sandbox load inside run_autograder's guard: an install that
     # cannot import them still writes a results.json that says so
     from .. import fixtures as fixture_store
@@ -168,28 +160,16 @@ def _grade_one(source: Path, submission: Path, root: Path, hw: str,
     fixtures = fixture_store.load(course.build_dir(hw))
     grader = Grader.for_assignment(config, fixtures, device=device)
     sid, created = _submitter(root)
-    notebook, listing = _pick_notebook(submission, hw) if submission.is_dir() else (None, [])
-    if notebook is None:
-        what = ", ".join(listing) or "nothing"
-        sub = Submission("submission", sid or "unknown", str(submission), b"",
-                         error=f"no .ipynb notebook in the submission (found: {what})",
-                         submitted_at=created)
-    else:
-        data = notebook.read_bytes()[:MAX_NOTEBOOK_BYTES + 1]
-        sub = Submission(notebook.stem, sid or "unknown", str(notebook), data,
-                         submitted_at=created)
+    # the student's files, read by ingestion's rules for one student's upload
+    sub, note = from_folder(submission, sid or "unknown", created, hw)
     with Zygote() as zygote:
         result, log = grader.grade(sub, zygote)
     payload = result.to_gradescope()
     safe = {f"{q.name}: {c.name}": safe_message(c) for q in result.questions for c in q.cases}
     for test in payload["tests"]:  # the same second guard as the feedback pages
         test["output"] = safe.get(test["name"], test["output"])
-    note = ""
-    if notebook is not None and len(listing) > 1:
-        note = (f"Graded {notebook.relative_to(submission).as_posix()}; also found: "
-                + ", ".join(x for x in listing
-                            if x != notebook.relative_to(submission).as_posix()))
-    return payload, log, note
+    # file names in the student's upload, what it printed: plain text
+    return payload, clean(log), clean(note)
 
 
 # ----------------------------------------------------------------------- the bundle

@@ -126,9 +126,14 @@ def write_reports(book: CourseGradebook, out: str | Path, *, course=None,
         path.write_text(html, encoding="utf-8")
         written[info["name"]] = path
     index = out / "index.html"
-    index.write_text(render_index(book, {k: p.name for k, p in written.items()},
-                                  templates=templates, similarity=similar, copying=copying),
-                     encoding="utf-8")
+    try:
+        html = render_index(book, {k: p.name for k, p in written.items()}, templates=templates,
+                            similarity=similar, copying=copying)
+    except Exception as e:  # noqa: BLE001 - the index, not the reports already written
+        book.issues.append(f"the report index could not be written ({type(e).__name__}: "
+                           f"{str(e)[:200]})")
+        return written
+    index.write_text(html, encoding="utf-8")
     written["index"] = index
     return written
 
@@ -152,4 +157,6 @@ def publish(config: CourseConfig | str | Path, results_root: str | Path | None =
         run.feedback = write_all_feedback(book, out / "feedback", templates)
     if reports:
         run.reports = write_reports(book, out / "report", course=course, templates=templates)
+    if "issues" in run.files:  # with what rendering the pages added
+        book.write_issues(run.files["issues"])
     return run

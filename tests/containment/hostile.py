@@ -27,6 +27,7 @@ HOSTILE_NAMES = [
     "<img src=x onerror=alert(1)>.ipynb",
 ]
 BAD_BYTES_NAME = b"bad\xff\xfename.ipynb"
+SKIPPED = "skipped: neither a notebook nor a zip"
 
 # (grading runs a notebook's definitions and assignments: the error comes from an assignment)
 LOAD_ERROR = f'''
@@ -111,8 +112,13 @@ def write_folder(course, folder: Path) -> dict[str, str]:
                                          "time")]:
         (folder / name).write_bytes(with_cell(solved, source))
         files[name] = what
+    (folder / f"{PAYLOAD[:40]}.ipynb".replace("/", "_")).write_text(PAYLOAD)
+    files["payload.ipynb"] = "not JSON"
     # a file that is no notebook gets a row only when Canvas named it (else it is skipped)
     (folder / f"payload_9001_9002_{PAYLOAD[:40]}.txt".replace("/", "_")).write_text(PAYLOAD)
-    files["payload.txt"] = "not a notebook"
-    (folder / "README.md").write_text(PAYLOAD)  # no one's submission: skipped, no row
+    files["payload_9001.txt"] = "not a notebook, named by Canvas"
+    (folder / f"{PAYLOAD[:40]}.txt".replace("/", "_")).write_text(PAYLOAD)
+    files["payload.txt"] = SKIPPED  # no one's submission: a warning line, no row
+    (folder / "README.md").write_text(PAYLOAD)
+    files["README.md"] = SKIPPED
     return files

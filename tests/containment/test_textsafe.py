@@ -130,3 +130,47 @@ def test_render_feedback_keeps_hidden_case_times_out(tmp_path):
             line = next(x for x in md.splitlines() if x.startswith(f"| `{c.name}`"))
             assert line.rstrip(" |").endswith("ms") != c.hidden, line
     assert "Grading took 2.0 s" in md  # the whole run, to the second
+
+
+def test_a_result_whose_time_cannot_be_read_costs_only_its_own_time(tmp_path):
+    """A submission time that is no date (a results file from elsewhere) used to stop the whole
+    course gradebook; it is now that submission's time that is unknown, and an issue says so."""
+    from autograder.gradebook.course import course_gradebook
+
+    config = tmp_path / "course.toml"
+    config.write_text('title = "T"\ntimezone = "UTC"\n[[assignments]]\nname = "hw1"\n'
+                      'due = 2026-02-19T23:59:00Z\n')
+    results = [make_result("a", 1.0, submitted_at="\x1b[2Jnot a date"),
+               make_result("b", 1.0, submitted_at="2026-02-19T10:00:00+00:00")]
+    book = course_gradebook(config, results={"hw1": results})
+    assert len(book.students) == 2
+    assert any("cannot read" in line and "time is taken as unknown" in line
+               for line in book.issues)
+    paths = book.write(tmp_path / "out")
+    assert live_payloads(paths["issues"]) == []
+
+
+def test_publish_reports_a_page_it_cannot_render_and_writes_the_rest(tmp_path, monkeypatch):
+    from autograder.gradebook.samples import write_results
+    from autograder.report import feedback
+    from autograder.report.publish import publish
+
+    from ..conftest import REPO
+
+    good, bad = make_result("s1", 1.0, submission="s1"), make_result("s2", 1.0, submission="s2")
+    render = feedback.render_feedback
+
+    def failing(result, *args, **kwargs):  # a page no template can render
+        if result.submission == "s2":
+            raise ValueError("cannot format")
+        return render(result, *args, **kwargs)
+
+    monkeypatch.setattr(feedback, "render_feedback", failing)
+    write_results(tmp_path / "hw1", [good])
+    run = publish(REPO / "examples" / "course.toml", tmp_path, tmp_path / "course",
+                  results={"hw1": [good, bad]})
+    assert {p.name for p in run.feedback} >= {"s1.html", "s1.md", "index.csv"}
+    assert "s2.html" not in {p.name for p in run.feedback}
+    issues = (tmp_path / "course" / "issues.txt").read_text()
+    assert "feedback for s2 could not be written" in issues
+    assert "hw1" in run.reports  # the instructor report still written

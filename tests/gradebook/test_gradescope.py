@@ -148,6 +148,55 @@ def test_an_upload_of_only_clutter_says_there_is_no_notebook(layout):
     assert "__MACOSX" not in payload["output"]
 
 
+def _zip(members: dict[str, bytes]) -> bytes:
+    import io
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+    return buf.getvalue()
+
+
+RIGHT = "def double(x):\n    return 2 * x"
+
+
+def test_an_otter_export_zip_uploaded_to_gradescope_is_graded_as_its_notebook(layout):
+    """Issue 16: the runner looked for .ipynb files only, so the export zip the notebook's
+    own export cell makes got "no .ipynb notebook" and 0."""
+    export = _zip({"toy.ipynb": _nb(RIGHT), ".OTTER_LOG": b"\x80\x04log",
+                   "__zip_filename__": b"toy_2026_03_01T10_00_00_123456.zip"})
+    payload = _submit(layout, {"toy_2026_03_01T10_00_00_123456.zip": export})
+    assert payload["score"] == 2, payload["output"]
+    assert payload["extra_data"]["source"].endswith(".zip!toy.ipynb")
+
+
+def test_a_macos_zip_uploaded_to_gradescope_grades_its_notebook(layout):
+    fork = b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X        " + b"\x00" * 64
+    payload = _submit(layout, {"toy.zip": _zip({"__MACOSX/._toy.ipynb": fork,
+                                                "toy/toy.ipynb": _nb(RIGHT)})})
+    assert payload["score"] == 2, payload["output"]
+
+
+def test_a_pdf_uploaded_to_gradescope_says_it_is_a_pdf(layout):
+    payload = _submit(layout, {"hw.pdf": b"%PDF-1.7\n"})
+    assert payload["score"] == 0
+    assert "hw.pdf is a PDF, not a notebook" in payload["output"]
+    assert "invalid JSON" not in payload["output"]
+
+
+def test_file_names_students_read_in_results_json_are_safe_text(layout):
+    """The note naming the graded file carries the student's own file names: like every other
+    output, it goes through autograder.textsafe (no terminal escapes, no bidi overrides)."""
+    payload = _submit(layout, {"toy.ipynb": _nb(RIGHT),
+                               "b\x1b[2J\u202ex.ipynb": _nb("def double(x):\n    return x")})
+    assert payload["score"] == 2
+    assert "Graded toy.ipynb; also found: bx.ipynb" in payload["output"]
+    saved = (layout / "results" / "results.json").read_text()
+    assert "\x1b" not in payload["output"] and "\u202e" not in payload["output"]
+    assert "\\u001b" not in saved and "\\u202e" not in saved
+
+
 def test_results_json_has_only_documented_keys(layout):
     from ..engine.test_results import DOCUMENTED_TEST, DOCUMENTED_TOP
 

@@ -249,3 +249,31 @@ def test_grade_stores_times_and_the_gradebook_resolves_resubmissions(tmp_path):
         assert rows.loc["s1", "submission"] == counted, select
         assert rows.loc["s1", "score"] == pytest.approx(score), select
         assert rows.loc["s2", "score"] == 2.0 and rows.loc["s2", "flags"] == ""
+
+
+def test_run_autograder_messages_are_plain_text_and_hidden_cases_tell_nothing(tmp_path):
+    """What Gradescope shows the student: no terminal escapes or invalid text from the
+    submission's names and messages; a hidden case names its rung (here: an exception) without
+    the exception's type or message, and its time only to the second."""
+    from tests.containment.payloads import live_payloads
+
+    course = toy_course(tmp_path)
+    bundle = gradescope.make_bundle(course, "toy", tmp_path / "toy-gradescope.zip")
+    root = tmp_path / "autograder"
+    _unpack(bundle, root)
+    (root / "submission" / "toy.ipynb").write_bytes(_nb(
+        "import time\n"
+        "class Leak1234(Exception):\n    pass\n"
+        "def double(x):\n"
+        "    time.sleep(0.0123 + 0.05 * (float(x.flatten()[0]) > 0))\n"
+        "    raise Leak1234(chr(0xd800) + '\\x1b]0;pwned\\x07\\x1b[2J' + repr(x.tolist()))"))
+    (root / "submission" / "\x1b]0;pwned\x07\u202eb.ipynb").write_bytes(_nb("x = 1"))
+    payload = gradescope.run_autograder(root)
+    path = root / "results" / "results.json"
+    assert live_payloads(path) == []
+    tests = {t["name"]: t for t in payload["tests"]}
+    public, hidden = tests["q1: double/public"], tests["q1: double/hidden"]
+    assert "Leak1234" in public["output"] and "\ufffd" in public["output"]
+    assert hidden["output"] == "`double` raised an exception"
+    assert float(hidden["extra_data"]["seconds"]).is_integer()
+    assert payload["output"].endswith("also found: b.ipynb")  # the escape sequence removed

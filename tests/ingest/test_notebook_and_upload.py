@@ -59,3 +59,53 @@ def test_an_upload_is_always_the_uploaders():
     assert sub.error.startswith("a PDF, not a notebook")
     sub = submission_from_upload("s1-4", "s1", "hw1.ipynb", nb, "", "hw1")
     assert (sub.error, sub.data) == ("", nb)
+
+
+def _upload_folder(tmp_path, files: dict[str, bytes]):
+    folder = tmp_path / "submission"
+    for name, data in files.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_bytes(data)
+    return folder
+
+
+def test_a_gradescope_upload_is_read_by_the_one_student_rules(tmp_path):
+    """Gradescope's ``/autograder/submission``: the files are always the submitter's; a zip in
+    it (an otter export, a macOS zip) is that student's upload, never a bulk download."""
+    from autograder.ingest.upload import from_folder
+
+    nb = notebook("x = 1")
+    folder = _upload_folder(tmp_path / "a", {"hw1_2026_03_01.zip": make_zip(
+        {"__MACOSX/._hw1.ipynb": b"\0", **otter_export(nb)})})
+    sub, note = from_folder(folder, "s1", "2026-03-01T10:00:00", "hw1")
+    assert (sub.student_id, sub.error, sub.data, note) == ("s1", "", nb, "")
+    assert sub.source.endswith("hw1_2026_03_01.zip!hw1.ipynb")
+    assert sub.submitted_at == "2026-03-01T10:00:00"  # the zip's member dates are not used
+
+    bulk = make_zip({"doe_1001_1_hw1.ipynb": nb, "bo_1002_2_hw1.ipynb": nb})
+    sub, _ = from_folder(_upload_folder(tmp_path / "b", {"download.zip": bulk}), "s1", "", "hw1")
+    assert sub.student_id == "s1" and "2 notebooks" in sub.error
+
+    folder = _upload_folder(tmp_path / "c", {
+        "__MACOSX/._a.ipynb": b"\0\5\26\7", ".ipynb_checkpoints/hw1-checkpoint.ipynb": b"{}",
+        "sub/.hidden/b.ipynb": b"{}", "notes.txt": b"hi", "b.ipynb": nb, "hw1.ipynb": nb})
+    sub, note = from_folder(folder, "s1", "", "hw1")
+    assert sub.source.endswith("/hw1.ipynb") and sub.data == nb
+    assert note == "Graded hw1.ipynb; also found: b.ipynb"
+
+
+def test_a_gradescope_upload_without_a_notebook_says_what_it_holds(tmp_path):
+    from autograder.ingest.upload import from_folder
+
+    sub, _ = from_folder(_upload_folder(tmp_path / "a", {"essay.pdf": b"%PDF-1.7\n"}), "s1",
+                         "", "hw1")
+    assert sub.error.startswith("no .ipynb notebook in the submission: essay.pdf is a PDF, "
+                                "not a notebook")
+    sub, _ = from_folder(_upload_folder(tmp_path / "b", {"a.png": b"\x89PNG", "b.py": b"1"}),
+                         "s1", "", "hw1")
+    assert "(found: a.png (an image), b.py (a Python script))" in sub.error
+    sub, _ = from_folder(tmp_path / "nowhere", "s1", "", "hw1")
+    assert "(found: nothing)" in sub.error and sub.student_id == "s1"
+    sub, _ = from_folder(_upload_folder(tmp_path / "c", {"hw1.zip": make_zip({"a.pdf": b"%"})}),
+                         "s1", "", "hw1")
+    assert sub.error.startswith("a zip with no notebook (a.pdf)")
