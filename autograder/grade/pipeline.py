@@ -147,8 +147,8 @@ class Ran:
 def _run_status(run: RunOutput, limits: Limits) -> tuple[str, str, str]:
     """(status, message, why a case has no report) for a finished run."""
     done = any(m.get("kind") == "done" for m in run.messages)
-    incidents = list(getattr(run, "incidents", []) or [])
-    if getattr(run, "setup_error", ""):
+    incidents = list(run.incidents)
+    if run.setup_error:
         return "crashed", f"the sandbox could not be set up ({run.setup_error})", \
             "not run: the sandbox could not be set up"
     if run.zygote_died:
