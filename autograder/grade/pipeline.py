@@ -20,6 +20,9 @@ from ..sandbox.limits import Limits
 from ..sandbox.client import Zygote
 from ..sandbox.session import RunOutput
 from ..specs import Case, get_spec
+from . import points
+from ..textsafe import clean
+from .cells import PLACE, cell_label, name_cells
 from .checks import Verdict, compare
 from .results import GradingResults, QuestionResult, TestCaseResult
 from .version import GRADER_VERSION
@@ -83,30 +86,56 @@ class Grader:
             max_score=self.config.max_score, isolation=zygote.level, device=self.device,
             grader_version=GRADER_VERSION, fixtures=self.fixtures.fingerprint,
             submitted_at=sub.submitted_at)
+        result.message = sub.note  # what ingestion assumed or changed; kept by score()
         try:
+            data = sub.data  # read now (a zip member); may set sub.error
             if sub.error:
                 raise NotebookError(sub.error)
-            cells = code_cells(sub.data)
+            cells = code_cells(data)
         except NotebookError as e:
             return Ran(result, None, str(e), time.perf_counter() - start)
-        run = session.run_job(zygote, self.parsed_job(cells), self.limits)
-        return Ran(result, run, "", time.perf_counter() - start)
+        except Exception as e:  # noqa: BLE001 - a notebook no reader expected
+            return Ran(result, None, f"unreadable notebook: {_reason(e)}",
+                       time.perf_counter() - start)
+        try:
+            run = session.run_job(zygote, self.parsed_job(cells), self.limits)
+        except Exception as e:  # noqa: BLE001 - contained to this submission
+            # what this submission holds could not be sent to the sandbox (e.g. a cell longer
+            # than the wire allows): its own row says so; the batch goes on
+            return Ran(result, None, f"could not be graded: {_reason(e)}",
+                       time.perf_counter() - start)
+        return Ran(result, run, "", time.perf_counter() - start, cells)
 
     def score(self, ran: "Ran") -> tuple[GradingResults, str]:
+        """Verdicts and points for a run; a run whose output cannot be scored gives an
+        ``error`` result with the reason, never an exception."""
+        try:
+            result, log = self._score_run(ran)
+        except Exception as e:  # noqa: BLE001 - contained to this submission
+            result = ran.result
+            result.status, result.message = "error", f"could not be scored: {_reason(e)}"
+            result.questions = self._score({}, reason="not graded: its results could not be "
+                                                      "scored")
+            log = ""
+        return result.sanitize(), clean(log)
+
+    def _score_run(self, ran: "Ran") -> tuple[GradingResults, str]:
         start = time.perf_counter()
         result, run = ran.result, ran.run
+        note = result.message
         if run is None:
-            result.status, result.message = "error", ran.error
+            result.status, result.message = "error", "; ".join(filter(None, [ran.error, note]))
             result.questions = self._score({}, reason=f"not graded: {ran.error}")
             result.seconds = ran.seconds + time.perf_counter() - start
             return result, ""
         reports = {(m.get("question"), m.get("case")): m
                    for m in run.messages if m.get("kind") == "case"}
         result.status, result.message, reason = _run_status(run, self.limits)
-        notes = _cell_notes(run)
-        if notes:
-            result.message = "; ".join(filter(None, [result.message, notes]))
-        result.questions = self._score(reports, reason)
+        notes = _cell_notes(run, ran.cells)
+        result.message = "; ".join(filter(None, [result.message, notes, note]))
+        # cells named as the student finds them, not by their index
+        result.message = name_cells(result.message, ran.cells)
+        result.questions = self._score(reports, reason, ran.cells)
         result.seconds = ran.seconds + time.perf_counter() - start
         log = run.output.decode("utf-8", "replace")
         if run.output_truncated:
@@ -114,21 +143,22 @@ class Grader:
         return result, log
 
     # -- last step: verdicts and points
-    def _score(self, reports: dict[tuple[Any, Any], dict], reason: str) -> list[QuestionResult]:
+    def _score(self, reports: dict[tuple[Any, Any], dict], reason: str,
+               cells: list[str] | tuple[str, ...] = ()) -> list[QuestionResult]:
         questions = []
         for q in self.config.questions:
             qr = QuestionResult(q.name, 0.0, q.points)
             for case in self.fixtures.for_question(q.name):
                 report = reports.get((q.name, case.name))
-                verdict = _verdict(case, report, reason)
+                verdict = _verdict(case, report, reason, cells)
                 score = case.points if verdict.passed else 0.0
                 qr.cases.append(TestCaseResult(
                     question=q.name, name=case.name, score=score, max_score=case.points,
                     hidden=case.hidden, passed=verdict.passed, message=verdict.message,
                     seconds=float((report or {}).get("seconds", 0.0) or 0.0)))
-            # all cases passed gives exactly the question's points, whatever the float sum
+            # all cases passed gives exactly the question's points; else their exact sum
             qr.score = q.points if all(c.passed for c in qr.cases) else \
-                round(sum(c.score for c in qr.cases), 6)
+                points.total(c.score for c in qr.cases)
             questions.append(qr)
         return questions
 
@@ -142,6 +172,7 @@ class Ran:
     run: RunOutput | None
     error: str
     seconds: float
+    cells: list[str] = field(default_factory=list)  # the notebook's code cells, as run
 
 
 def _run_status(run: RunOutput, limits: Limits) -> tuple[str, str, str]:
@@ -178,19 +209,29 @@ def _run_status(run: RunOutput, limits: Limits) -> tuple[str, str, str]:
         f"not run: the process {how}"
 
 
-def _cell_notes(run: RunOutput) -> str:
+def _cell_notes(run: RunOutput, cells: list[str] | tuple[str, ...] = ()) -> str:
     for m in run.messages:
         if m.get("kind") == "loaded":
             if m.get("timeout"):
                 return "loading the notebook's definitions hit its time limit"
-            errors = [f"code cell {c['cell']} raised {c['error_type']}: {c['error_message']}"
-                      + (f" ({c['where']})" if c.get("where") else "")
-                      for c in m.get("cells", []) if isinstance(c, dict) and c.get("error_type")]
+            errors = [_cell_error(c, cells) for c in m.get("cells", [])
+                      if isinstance(c, dict) and c.get("error_type")]
             return "; ".join(errors[:5])
     return ""
 
 
-def _verdict(case: FixtureCase, report: dict | None, reason: str) -> Verdict:
+def _cell_error(entry: dict, cells: list[str] | tuple[str, ...]) -> str:
+    """``the cell that defines `f` raised NameError: ... (line 3)``."""
+    place = PLACE.fullmatch(entry.get("where") or "")
+    line = int(place.group(2)) if place and int(place.group(1)) == entry["cell"] else None
+    suffix = f" (line {line})" if line else \
+        (f" ({name_cells(entry['where'], cells)})" if entry.get("where") else "")
+    return (f"{cell_label(cells, entry['cell'], line)} raised {entry['error_type']}: "
+            f"{entry['error_message']}{suffix}")
+
+
+def _verdict(case: FixtureCase, report: dict | None, reason: str,
+             cells: list[str] | tuple[str, ...] = ()) -> Verdict:
     fn = f"`{case.spec}`"
     if report is None:
         return Verdict(False, reason)
@@ -207,12 +248,14 @@ def _verdict(case: FixtureCase, report: dict | None, reason: str) -> Verdict:
                                   f"limit (it sleeps or waits)")
         return Verdict(False, f"{fn} did not finish within its CPU time limit")
     if status == "error":
-        where = f" ({report['where']})" if report.get("where") else ""
-        if case.hidden:  # the message could echo hidden inputs: name the exception only
-            return Verdict(False, f"{fn} raised {report.get('error_type')}{where}")
+        if case.hidden:  # its type, message and line could each encode the hidden input
+            return Verdict(False, f"{fn} raised an exception")
+        where = f" ({name_cells(report['where'], cells)})" if report.get("where") else ""
         return Verdict(False, f"{fn} raised {report.get('error_type')}: "
                               f"{report.get('error_message')}{where}")
     if status == "unencodable":
+        if case.hidden:
+            return Verdict(False, f"{fn} returned a value that cannot be graded")
         return Verdict(False, f"{fn} returned a value that cannot be graded: "
                               f"{report.get('error_message')}")
     if status != "returned" or "value" not in report:
@@ -224,6 +267,10 @@ def _verdict(case: FixtureCase, report: dict | None, reason: str) -> Verdict:
         ok, message = spec.judge(value, Case(name=case.name, secret=case.secret))
         return Verdict(bool(ok), f"{fn}: {message}" if message else "")
     return compare(value, case.expected, fn, case)
+
+
+def _reason(error: BaseException) -> str:
+    return f"{type(error).__name__}: {str(error)[:300]}"
 
 
 def with_limits(grader: Grader, **changes: Any) -> Grader:

@@ -6,14 +6,16 @@ from typing import Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
+from ..cli_common import App
 from . import run
 from .model import draw, generators
 from .spec import SpecError
 
-quiz_app = typer.Typer(no_args_is_help=True, help="The mid-term quiz: per-student variants, "
-                       "papers and keys, LMS exports, grading.")
+quiz_app = App(no_args_is_help=True, help="The mid-term quiz: per-student variants, "
+              "papers and keys, LMS exports, grading.")
 app = quiz_app  # the name autograder/cli.py imports
 console = Console()
 SpecArg = typer.Argument(..., help="Quiz spec, e.g. examples/quiz/midterm.toml.")
@@ -65,7 +67,7 @@ def grade(spec: Path = SpecArg,
                   f"{g['max_score'].max() if len(g) else 0:g} → {rep.scores}, {rep.stats}, "
                   f"{rep.stats_html}")
     for line in rep.issues:
-        console.print(f"[yellow]! {line}[/yellow]")
+        console.print(f"[yellow]! {escape(line)}[/yellow]")  # answers are the students' text
 
 
 @quiz_app.command("bank")

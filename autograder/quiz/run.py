@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import grading, render
+from . import copying, grading, render
 from .model import single_threaded
 from .question import LETTERS, Question, fmt
 from .spec import QuizSpec, Variant, bank, make_variant, read_roster, roster_names
@@ -135,7 +135,8 @@ def grade(spec: QuizSpec | str | Path, responses: str | Path, roster: str | Path
     (student_id, score, max_score: the course gradebook's input; students with no response row
     are left out, so the gradebook marks them missing), responses_graded.csv (points per
     question), stats.csv (per question position), generator_stats.csv, stats.html,
-    stats_section.html (to embed in the instructor report) and issues.txt."""
+    stats_section.html (to embed in the instructor report), issues.txt and copying.csv (sheets
+    that fit another student's paper better than their own: :mod:`autograder.quiz.copying`)."""
     spec = _spec(spec)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -163,13 +164,24 @@ def grade(spec: QuizSpec | str | Path, responses: str | Path, roster: str | Path
     if missing:
         issues.append(f"no column for {', '.join(missing)} (0 points there)")
     variants = variants_for(spec, ids)
-    graded = grading.grade(variants, resp)
+    malformed: list[str] = []
+    graded = grading.grade(variants, resp, malformed)
+    if malformed:
+        issues.append(f"{len(malformed)} malformed answer{'s' if len(malformed) != 1 else ''} "
+                      f"(scored as described; review those marked 'review'):")
+        issues.extend(f"  {line}" for line in malformed)
     scores = graded[["student_id", "score", "max_score"]]
     files = {name: out / name for name in ("scores.csv", "responses_graded.csv", "stats.csv",
                                            "generator_stats.csv", "stats.html",
-                                           "stats_section.html", "issues.txt")}
+                                           "stats_section.html", "issues.txt",
+                                           "copying.csv")}
     scores.to_csv(files["scores.csv"], index=False)
     graded.to_csv(files["responses_graded.csv"], index=False)
+    copied = copying.copying(variants, resp)
+    copying.write(copied, files["copying.csv"])
+    for r in copied.itertuples():
+        issues.append(f"{r.student_id}: the sheet scores {r.other_score:g} on {r.other_id}'s paper "
+                      f"and {r.own_score:g} on its own (copying.csv)")
     if len(graded):
         stats = grading.item_stats(graded, variants)
         by_gen = grading.generator_stats(graded, variants)

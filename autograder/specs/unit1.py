@@ -50,7 +50,9 @@ def _cases_pla_train(gen):
     X, y = _separable(gen, 12, 3)
     X2, y2 = _separable(gen, 40, 5, margin=0.2)
     done, y_done = _separable(gen, 6, 3)
-    w_sep = torch.linalg.lstsq(done, y_done * 10).solution  # may or may not separate already
+    # least squares by the normal equations (a float64 LU solve, bitwise reproducible; LAPACK's
+    # least-squares driver is not); the warm start may or may not separate the points already
+    w_sep = torch.linalg.solve(done.T @ done, done.T @ (y_done * 10))
     return [
         public("small", X, y, torch.zeros(3, dtype=F64), 100),
         hidden("five_features", X2, y2, torch.zeros(5, dtype=F64), 500),

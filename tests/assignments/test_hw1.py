@@ -11,8 +11,10 @@ from autograder.assign import self_check
 from autograder.grade.pipeline import Grader
 
 from ..conftest import write_solved
+from .corpus import mistake_name
 
-# One realistic mistake per question: (question, old code in the master solution, new code).
+# Realistic mistakes, at least one per question: (question, old code in the master solution, new
+# code).
 MISTAKES = [
     ("q1", "score = X @ w - threshold", "score = X @ w + threshold"),
     ("q2", "return 2.0 / X.shape[0] * X.T @ (X @ w - y)", "return 1.0 / X.shape[0] * X.T @ (X @ w - y)"),
@@ -23,6 +25,7 @@ MISTAKES = [
     ("q7", "delta = (delta @ weights[i]) * a * (1 - a)", "delta = delta @ weights[i]"),
     ("q8", "h = torch.tanh(x_t @ W_ih.T + b_ih + h @ W_hh.T + b_hh)", "h = torch.tanh(x_t @ W_ih.T + b_ih + h @ W_hh.T)"),
     ("q9", "return ((x - x_hat) ** 2).mean()", "return ((x - x_hat) ** 2).sum()"),
+    ("q4", "return p - y, 2 * (p - y) * p * (1 - p)", "return y - p, 2 * (y - p) * p * (1 - p)"),
 ]
 
 
@@ -33,8 +36,8 @@ def graded(course, built, tmp_path_factory):
     folder = tmp_path_factory.mktemp("hw1-subs")
     write_solved(course, "hw1", folder / "solved.ipynb")
     (folder / "stub.ipynb").write_bytes(course.student_notebook("hw1").read_bytes())
-    for q, old, new in MISTAKES:
-        write_solved(course, "hw1", folder / f"mistake_{q}.ipynb", [(old, new)])
+    for i, (_, old, new) in enumerate(MISTAKES):
+        write_solved(course, "hw1", folder / f"{mistake_name(MISTAKES, i)}.ipynb", [(old, new)])
     (folder / "empty.ipynb").write_text("{}")
     (folder / "nothing.ipynb").write_bytes(b"")
     (folder / "essay.docx").write_bytes(b"PK\x03\x04 not really a docx")
@@ -58,10 +61,11 @@ def test_solution_gets_full_marks_and_stub_zero(graded, course):
         assert any("returned None" in c.message for c in q.cases) or q.name == "q9", q.name
 
 
-@pytest.mark.parametrize("question", [m[0] for m in MISTAKES])
-def test_a_mistake_loses_points_on_its_question_only(graded, question):
+@pytest.mark.parametrize("i", range(len(MISTAKES)), ids=lambda i: mistake_name(MISTAKES, i))
+def test_a_mistake_loses_points_on_its_question_only(graded, i):
     results, _, _ = graded
-    r = results[f"mistake_{question}"]
+    question = MISTAKES[i][0]
+    r = results[mistake_name(MISTAKES, i)]
     assert r.status == "graded"
     for q in r.questions:
         if q.name == question:
@@ -73,13 +77,13 @@ def test_a_mistake_loses_points_on_its_question_only(graded, question):
 
 def test_garbage_gets_error_rows_and_the_batch_goes_on(graded):
     results, run, out = graded
-    for name, why in [("empty", "no list of cells"), ("nothing", "empty file"),
-                      ("essay", "not a notebook")]:
+    for name, why in [("empty", "no list of cells"), ("nothing", "empty file")]:
         assert results[name].status == "error" and why in results[name].message, name
         assert results[name].score == 0
     book = pd.read_csv(out / "gradebook.csv", dtype={"student_id": str})
     assert len(book) == len(results) and set(book["submission"]) == set(results)
-    assert (out / "results" / "essay.json").is_file()
+    # a file in a folder that is neither a notebook nor a zip is skipped, never a student
+    assert "essay" not in results and not (out / "results" / "essay.json").exists()
 
 
 def test_import_error_only_costs_what_depends_on_it(graded):
