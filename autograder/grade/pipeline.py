@@ -184,14 +184,17 @@ class Ran:
 def _run_status(run: RunOutput, limits: Limits) -> tuple[str, str, str]:
     """(status, message, why a case has no report) for a finished run."""
     done = any(m.get("kind") == "done" for m in run.messages)
-    incidents = list(getattr(run, "incidents", []) or [])
-    if getattr(run, "setup_error", ""):
+    incidents = list(run.incidents)
+    if run.setup_error:
         return "crashed", f"the sandbox could not be set up ({run.setup_error})", \
             "not run: the sandbox could not be set up"
     if run.zygote_died:
         return "crashed", "the grading worker died during this submission", "not run: worker died"
     if run.timed_out:
-        msg = f"time limit of {limits.wall_seconds:g} s reached"
+        msg = f"CPU time limit of {limits.wall_seconds:g} s reached" \
+            if run.timeout_limit == "cpu" else \
+            (f"wall-clock backstop of {limits.wall(limits.wall_seconds):g} s reached (the "
+             f"submission's CPU time limit is {limits.wall_seconds:g} s)")
         return "timeout", "; ".join([msg, *(m for _, m in incidents)])[:4000], f"not run: {msg}"
     if run.wire_error:
         return "crashed", f"malformed output from the submission ({run.wire_error})", \
@@ -246,7 +249,10 @@ def _verdict(case: FixtureCase, report: dict | None, reason: str,
     if status == "timeout":
         if report.get("skipped"):
             return Verdict(False, f"{fn} not called again: an earlier case hit the time limit")
-        return Verdict(False, f"{fn} did not finish within its time limit")
+        if report.get("limit") == "wall":
+            return Verdict(False, f"{fn} was stopped by the wall-clock backstop of its time "
+                                  f"limit (it sleeps or waits)")
+        return Verdict(False, f"{fn} did not finish within its CPU time limit")
     if status == "error":
         if case.hidden:  # its type, message and line could each encode the hidden input
             return Verdict(False, f"{fn} raised an exception")

@@ -32,7 +32,7 @@ from typing import Any
 
 from . import wire
 from .client import Zygote
-from .limits import Limits
+from .limits import LOAD_CPU_EXIT, LOAD_WALL_EXIT, Limits
 from .protocol import Attempt
 
 STATUSES = ("undefined", "not_callable", "timeout", "error", "unencodable", "returned")
@@ -54,6 +54,7 @@ REASONS = {
     "string": f"it holds a string longer than {wire.MAX_STR} characters",
     "int": "it holds an integer too large to compare",
     "dtype": "it holds a tensor of an unsupported dtype (complex, quantized, float8, uint16-64)",
+    "nested": "it holds a nested tensor (return a list of tensors, or one padded tensor)",
     "too_large": "it is larger than the size limit for one value",
     "failed": "it could not be encoded",
 }
@@ -70,7 +71,9 @@ class RunOutput:
     output_truncated: bool = False
     exit_code: int | None = None
     signal: int | None = None
-    timed_out: bool = False  # the whole submission ran past its wall-clock budget
+    timed_out: bool = False  # the whole submission ran past its time limit
+    timeout_limit: str = ""  # which: "cpu" (its CPU seconds) or "wall" (the wall-clock backstop)
+    cpu_seconds: float = 0.0  # CPU time of the submission's processes, all tries (as measured)
     wire_error: str = ""
     seconds: float = 0.0
     level: str = ""
@@ -158,7 +161,9 @@ def run_job(zygote: Zygote, job: "bytes | Job", limits: Limits) -> RunOutput:
     by_key = {c.key: c for c in cases}
     order = [c for c in cases if not c.hidden] + [c for c in cases if c.hidden]
     start = time.monotonic()
-    deadline = start + limits.wall_seconds
+    # the submission's limit counts the CPU seconds of its processes; the wall clock is only a
+    # backstop (for code that sleeps), several times as long
+    deadline = start + limits.wall(limits.wall_seconds)
     out = RunOutput(level=zygote.level)
     reports: dict[tuple[str, str], dict] = {}
     loaded: dict | None = None
@@ -175,14 +180,18 @@ def run_job(zygote: Zygote, job: "bytes | Job", limits: Limits) -> RunOutput:
         if out.attempts >= max_attempts:
             out.zygote_died = out.zygote_died or not reports
             break
+        if out.cpu_seconds >= limits.wall_seconds:
+            out.timed_out, out.timeout_limit = True, "cpu"
+            break
         if time.monotonic() >= deadline:
-            out.timed_out = True
+            out.timed_out, out.timeout_limit = True, "wall"
             break
         parts = job.parts_for(remaining)
         settings = dict(spec)  # device options etc.
         settings.update(cells=cells, device=device, more=bool(parts),
                         call_seconds=float(spec.get("call_seconds", limits.call_seconds)),
                         load_seconds=float(spec.get("load_seconds", limits.load_seconds)),
+                        backstop=float(limits.backstop),
                         value_bytes=int(limits.value_bytes), skip_cells=sorted(skip_cells))
         header = wire.dumps(settings)
         run_cells = [i for i in range(len(cells)) if i not in skip_cells]
@@ -191,7 +200,9 @@ def run_job(zygote: Zygote, job: "bytes | Job", limits: Limits) -> RunOutput:
         # cells are loaded); hidden ones only once every public case has reported
         a = zygote.attempt(header, parts, run_cells, limits, deadline, device,
                            {c.key: c.seconds(limits) for c in remaining},
-                           eager=bool(parts) and not remaining[0].hidden)
+                           eager=bool(parts) and not remaining[0].hidden,
+                           cpu_budget=limits.wall_seconds - out.cpu_seconds)
+        out.cpu_seconds += a.cpu_seconds
         _log(log, out.attempts, a, limits)
         out.output_truncated |= a.output_truncated
         out.exit_code, out.signal = a.exit_code, a.signal
@@ -213,7 +224,7 @@ def run_job(zygote: Zygote, job: "bytes | Job", limits: Limits) -> RunOutput:
             break
         # the process ended early: find what it was doing, and go on past it
         if a.killed == "wall" or time.monotonic() >= deadline:
-            out.timed_out = True
+            out.timed_out, out.timeout_limit = True, "wall"
             break
         if a.in_flight is not None:
             c = by_key[a.in_flight]
@@ -283,24 +294,38 @@ def _ending(a: Attempt, limits: Limits, call_seconds: float | None = None
         return "ended the grading worker", "crashed", ""
     if a.killed == "call_time":
         seconds = limits.call_seconds if call_seconds is None else call_seconds
-        return (f"did not finish within its time limit of {seconds:g} s and was "
+        return f"{_backstop_text(limits, seconds, 'its')} and was stopped", "timeout", ""
+    if a.killed == "load_time" or (a.loaded is None and a.cell is not None and not a.killed
+                                   and a.exit_code == LOAD_WALL_EXIT):
+        return (f"{_backstop_text(limits, limits.load_seconds, 'the loading')} and was "
                 f"stopped"), "timeout", ""
-    if a.killed == "load_time":
-        return (f"did not finish within the loading time limit of {limits.load_seconds:g} s "
-                f"and was stopped"), "timeout", ""
+    if a.loaded is None and a.cell is not None and not a.killed and \
+            a.exit_code == LOAD_CPU_EXIT:
+        return (f"did not finish within the loading CPU time limit of "
+                f"{limits.load_seconds:g} s"), "timeout", ""
     if a.violation.startswith("more than"):
         return f"sent back more than {limits.result_bytes} bytes", "crashed", ""
     if a.violation:
         return "wrote malformed output to the grader's channel", "crashed", ""
     if a.killed:
         return "was stopped", "crashed", ""
-    if a.signal == signal.SIGXCPU:
-        return f"ran out of CPU time ({limits.cpu_seconds} s)", "timeout", ""
+    # RLIMIT_CPU: SIGXCPU, or SIGKILL a second later for a process that ignored it
+    if a.signal == signal.SIGXCPU or (a.signal == signal.SIGKILL and a.cpu_budget is not None
+                                      and a.cpu_seconds >= min(a.cpu_budget,
+                                                               limits.cpu_seconds)):
+        return (f"ran out of CPU time (the submission's CPU time limit is "
+                f"{limits.wall_seconds:g} s, {limits.cpu_seconds} s per process)"), "timeout", ""
     if a.signal:
         return "ended the process", "crashed", f"killed by {_signal_name(a.signal)}"
     if a.exit_code is not None:
         return "ended the process", "crashed", f"exit code {a.exit_code}"
     return "ended the process", "crashed", ""
+
+
+def _backstop_text(limits: Limits, seconds: float, whose: str) -> str:
+    return (f"did not finish within the wall-clock backstop of {limits.wall(seconds):g} s "
+            f"({limits.backstop:g} x {whose} CPU time limit of {seconds:g} s, for code that "
+            f"sleeps or waits)")
 
 
 def _incident_text(c: _Case, status: str, why: str, detail: str) -> str:
@@ -315,7 +340,7 @@ def _incident_text(c: _Case, status: str, why: str, detail: str) -> str:
 def _failed_report(c: _Case, status: str, why: str) -> dict[str, Any]:
     base = {"kind": "case", "question": c.key[0], "case": c.key[1], "seconds": 0.0}
     if status == "timeout":
-        return {**base, "status": "timeout"}
+        return {**base, "status": "timeout", "limit": "cpu" if "CPU time (" in why else "wall"}
     kind = "MalformedOutput" if "malformed" in why or "bytes" in why else "ProcessEnded"
     return {**base, "status": "error", "error_type": kind,
             "error_message": f"this call {why}", "where": ""}
@@ -385,9 +410,12 @@ def _clean_report(raw: dict, c: _Case, seconds: float, cells: list[str],
         out["type"] = tp if tp in vars(builtins) and IDENTIFIER.match(tp) else "object"
     elif status == "timeout":
         out["skipped"] = raw.get("skipped") is True
+        out["limit"] = "wall" if raw.get("limit") == "wall" else "cpu"
         if not out["skipped"]:
-            incident = ("timeout", f"{c.key[0]}: `{c.function}` did not finish within its time "
-                                   f"limit of {c.seconds(limits):g} s (case {c.key[1]})")
+            seconds = c.seconds(limits)
+            why = (f"did not finish within its CPU time limit of {seconds:g} s"
+                   if out["limit"] == "cpu" else _backstop_text(limits, seconds, "its"))
+            incident = ("timeout", f"{c.key[0]}: `{c.function}` {why} (case {c.key[1]})")
     elif status == "error":
         memory = _is_memory(raw)
         out["error_type"] = "MemoryError" if memory else _error_type(raw.get("error_type"),
