@@ -52,7 +52,10 @@ def verdict(case: FixtureCase, report: CaseReport | None, reason: str,
     if status is Status.TIMEOUT:
         if report.skipped:
             return Verdict(False, f"{fn} not called again: an earlier case hit the time limit")
-        return Verdict(False, f"{fn} did not finish within its time limit")
+        if report.limit == "wall":
+            return Verdict(False, f"{fn} was stopped by the wall-clock backstop of its time "
+                                  f"limit (it sleeps or waits)")
+        return Verdict(False, f"{fn} did not finish within its CPU time limit")
     if status is Status.ERROR:
         if case.hidden:  # its type, message and line could each encode the hidden input
             return Verdict(False, f"{fn} raised an exception")

@@ -189,7 +189,10 @@ def _run_status(run: RunOutput, limits: Limits) -> tuple[str, str, str]:
     if run.zygote_died:
         return "crashed", "the grading worker died during this submission", "not run: worker died"
     if run.timed_out:
-        msg = f"time limit of {limits.wall_seconds:g} s reached"
+        msg = f"CPU time limit of {limits.wall_seconds:g} s reached" \
+            if run.timeout_limit == "cpu" else \
+            (f"wall-clock backstop of {limits.wall(limits.wall_seconds):g} s reached (the "
+             f"submission's CPU time limit is {limits.wall_seconds:g} s)")
         return "timeout", "; ".join([msg, *(m for _, m in incidents)])[:4000], f"not run: {msg}"
     if run.wire_error:
         return "crashed", f"malformed output from the submission ({run.wire_error})", \

@@ -109,9 +109,9 @@ def plot_runtimes(seconds: list[float], limit: float | None = None) -> str:
     ax.hist(values, bins=min(20, max(5, len(values))), color=PALETTE[1], edgecolor="white")
     if limit:
         ax.axvline(limit, color=PALETTE[3], linestyle=":", linewidth=2,
-                   label=f"time limit {limit:g} s")
+                   label=f"CPU time limit {limit:g} s")
         ax.legend(frameon=False)
-    ax.set_xlabel("seconds per submission")
+    ax.set_xlabel("seconds per submission (wall clock)")
     ax.set_ylabel("submissions")
     ax.set_title("Grading time")
     ax.yaxis.get_major_locator().set_params(integer=True)

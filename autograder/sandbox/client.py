@@ -148,10 +148,11 @@ class Zygote:
     def attempt(self, header: bytes, parts: list[Part], cells: list[int], limits: Limits,
                 deadline: float, device: str = "cpu",
                 call_limits: dict[tuple[str, str], float] | None = None,
-                eager: bool = False) -> Attempt:
+                eager: bool = False, cpu_budget: float | None = None) -> Attempt:
         """One sandboxed process: the conversation (see :class:`Conversation` for the
         arguments) carried out over fresh pipes. Kills the process on a time limit or a message
-        out of place."""
+        out of place. ``cpu_budget``: the CPU seconds the submission has left (the process's
+        RLIMIT_CPU, at most ``limits.cpu_seconds``)."""
         a = Attempt()
         self._pending = False  # the last run's end is not waited for (see _collect)
         if self.proc.poll() is not None:
@@ -167,8 +168,8 @@ class Zygote:
         wall = max(0.0, deadline - time.monotonic()) + limits.grace_seconds
         self._job += 1
         job_id = self._job
-        request = json.dumps({"limits": limits.to_dict(), "wall": wall,
-                              "device": device, "id": job_id}).encode()
+        request = json.dumps({"limits": limits.to_dict(), "wall": wall, "device": device,
+                              "id": job_id, "cpu": cpu_budget}).encode()
         try:
             socket.send_fds(self.sock, [request], [job_r, res_w, out_w])
         except OSError:
@@ -185,6 +186,7 @@ class Zygote:
         talk = Conversation(header, parts, cells, limits, deadline, time.monotonic(),
                             call_limits, eager)
         a = talk.attempt
+        a.cpu_budget = cpu_budget
         try:
             status = self._follow(talk, job_id, job_w, res_r, out_r)
         finally:

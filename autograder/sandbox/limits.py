@@ -6,13 +6,20 @@ from dataclasses import asdict, dataclass
 # the largest control message on the socket between the grader and its zygote (a job request,
 # a kill request, a run's status)
 HEADER_BYTES = 64 << 10
+# how a sandbox ends when a cell runs past the loading limit (its CPU time, or the wall-clock
+# backstop): the grader then loads the notebook again without that cell
+LOAD_CPU_EXIT, LOAD_WALL_EXIT = 75, 76
 
 
 @dataclass(frozen=True)
 class Limits:
+    # Time limits count CPU seconds of the submission's processes, so that a busy machine
+    # cannot turn correct work into a timeout; ``backstop`` times as many wall-clock seconds
+    # stop code that sleeps or waits (which uses no CPU).
     wall_seconds: float = 120.0  # whole submission: loading its cells and every call, all tries
     load_seconds: float = 30.0  # running the notebook's definitions
     call_seconds: float = 20.0  # one call of one student function
+    backstop: float = 5.0  # the wall-clock backstop, as a multiple of each limit above
     grace_seconds: float = 5.0  # past an in-sandbox time limit, the grader kills the process
     cpu_seconds: int = 180  # per process (RLIMIT_CPU)
     memory_bytes: int = 6 << 30  # address space per process (RLIMIT_AS); torch alone maps ~1 GiB
@@ -26,3 +33,7 @@ class Limits:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    def wall(self, cpu_seconds: float) -> float:
+        """The wall-clock backstop of a limit of ``cpu_seconds``."""
+        return cpu_seconds * self.backstop

@@ -23,9 +23,11 @@ The conversation, as the harness (:func:`autograder.sandbox.worker.harness.main`
 ``broken``
     A message out of place, a malformed frame, too many bytes: the process is killed.
 
-Time limits: loading has ``load_seconds``, each case its call limit, and the end its grace;
-the harness enforces each one itself, the grader kills the process ``grace_seconds`` later.
-The whole run has the submission's wall-clock ``deadline``. Kill reasons: :data:`KILL_REASONS`.
+Time limits: loading has ``load_seconds``, each case its call limit, and the end its grace.
+The harness enforces each one itself, in CPU seconds of its process, with a wall-clock
+backstop of ``backstop`` times as much for code that sleeps; the grader, which cannot see the
+child's CPU, kills the process ``grace_seconds`` after that backstop. The whole run has the
+submission's wall-clock ``deadline``. Kill reasons: :data:`KILL_REASONS`.
 """
 from __future__ import annotations
 
@@ -39,8 +41,8 @@ from .limits import Limits
 KILL_REASONS = {
     "wall": "the submission's whole time budget ran out",
     "protocol": "a message out of place, or malformed",
-    "load_time": "loading the cells ran past its limit",
-    "call_time": "a call ran past its limit",
+    "load_time": "loading the cells ran past the backstop of its limit",
+    "call_time": "a call ran past the backstop of its limit",
     "exit_time": "the process did not exit after 'done'",
 }
 PHASE_LIMITS = {"load": "load_time", "cases": "call_time", "done": "exit_time"}
@@ -67,6 +69,7 @@ class Attempt:
     output_truncated: bool = False
     result_bytes: int = 0
     cpu_seconds: float = 0.0  # CPU time of the sandbox's processes, as the zygote measured it
+    cpu_budget: float | None = None  # the CPU seconds the submission had left for this process
 
 
 # ---------------------------------------------------------------- actions
@@ -162,7 +165,7 @@ class Conversation:
         self.deadline = deadline
         self.call_limits = call_limits or {}
         self.phase = "load"
-        self.watch = now + limits.load_seconds + limits.grace_seconds
+        self.watch = now + limits.wall(limits.load_seconds) + limits.grace_seconds
         self.kill_reason = ""  # the kill asked for, once one is
         self._header = header
         self._parts = list(parts)
@@ -284,8 +287,8 @@ class Conversation:
     def _start_case(self, now: float) -> None:
         key = self._expect[0]
         self.attempt.in_flight, self._case_started = key, now
-        self.watch = now + self.call_limits.get(key, self.limits.call_seconds) + \
-            self.limits.grace_seconds
+        self.watch = now + self.limits.wall(self.call_limits.get(key, self.limits.call_seconds)) \
+            + self.limits.grace_seconds
 
     def _next_part(self, now: float) -> list[Action]:
         self.phase = "cases"

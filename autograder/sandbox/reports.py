@@ -46,6 +46,7 @@ REASONS = {
     "string": f"it holds a string longer than {MAX_STR} characters",
     "int": "it holds an integer too large to compare",
     "dtype": "it holds a tensor of an unsupported dtype (complex, quantized, float8, uint16-64)",
+    "nested": "it holds a nested tensor (return a list of tensors, or one padded tensor)",
     "too_large": "it is larger than the size limit for one value",
     "failed": "it could not be encoded",
 }
@@ -64,6 +65,7 @@ class CaseReport:
     value: Any = None  # RETURNED: the value, decoded by the wire format
     type_name: str = ""  # NOT_CALLABLE: a built-in type's name, else "object"
     skipped: bool = False  # TIMEOUT: not called, an earlier case of the function timed out
+    limit: str = ""  # TIMEOUT: which limit stopped it, "cpu" or "wall" (the backstop)
     error_type: str = ""  # ERROR
     error_message: str = ""  # ERROR (public cases only), UNENCODABLE (the grader's reason)
     where: str = ""  # ERROR: "cell i, line j", a real line of the notebook, or ""
@@ -89,7 +91,8 @@ class CaseReport:
                        type_name=tp if tp in vars(builtins) and IDENTIFIER.match(tp)
                        else "object")
         if status is Status.TIMEOUT:
-            return cls(**base, status=status, skipped=raw.get("skipped") is True)
+            return cls(**base, status=status, skipped=raw.get("skipped") is True,
+                       limit="wall" if raw.get("limit") == "wall" else "cpu")
         if status is Status.ERROR:
             memory = _is_memory(raw)
             return cls(**base, status=status,

@@ -31,7 +31,7 @@ from typing import Any
 
 from . import wire
 from .client import Zygote
-from .limits import Limits
+from .limits import LOAD_CPU_EXIT, LOAD_WALL_EXIT, Limits
 from .protocol import Attempt
 from .reports import CaseReport, LoadReport, Status
 
@@ -48,7 +48,9 @@ class RunOutput:
     output_truncated: bool = False
     exit_code: int | None = None
     signal: int | None = None
-    timed_out: bool = False  # the whole submission ran past its wall-clock budget
+    timed_out: bool = False  # the whole submission ran past its time limit
+    timeout_limit: str = ""  # which: "cpu" (its CPU seconds) or "wall" (the wall-clock backstop)
+    cpu_seconds: float = 0.0  # CPU time of the submission's processes, all tries (as measured)
     wire_error: str = ""
     seconds: float = 0.0
     level: str = ""
@@ -136,7 +138,9 @@ def run_job(zygote: Zygote, job: Job, limits: Limits) -> RunOutput:
     by_key = {c.key: c for c in cases}
     order = [c for c in cases if not c.hidden] + [c for c in cases if c.hidden]
     start = time.monotonic()
-    deadline = start + limits.wall_seconds
+    # the submission's limit counts the CPU seconds of its processes; the wall clock is only a
+    # backstop (for code that sleeps), several times as long
+    deadline = start + limits.wall(limits.wall_seconds)
     out = RunOutput(level=zygote.level)
     reports: dict[tuple[str, str], CaseReport] = {}
     loaded: LoadReport | None = None
@@ -153,14 +157,18 @@ def run_job(zygote: Zygote, job: Job, limits: Limits) -> RunOutput:
         if out.attempts >= max_attempts:
             out.zygote_died = out.zygote_died or not reports
             break
+        if out.cpu_seconds >= limits.wall_seconds:
+            out.timed_out, out.timeout_limit = True, "cpu"
+            break
         if time.monotonic() >= deadline:
-            out.timed_out = True
+            out.timed_out, out.timeout_limit = True, "wall"
             break
         parts = job.parts_for(remaining)
         settings = dict(spec)  # device options etc.
         settings.update(cells=cells, device=device, more=bool(parts),
                         call_seconds=float(spec.get("call_seconds", limits.call_seconds)),
                         load_seconds=float(spec.get("load_seconds", limits.load_seconds)),
+                        backstop=float(limits.backstop),
                         value_bytes=int(limits.value_bytes), skip_cells=sorted(skip_cells))
         header = wire.dumps(settings)
         run_cells = [i for i in range(len(cells)) if i not in skip_cells]
@@ -169,7 +177,9 @@ def run_job(zygote: Zygote, job: Job, limits: Limits) -> RunOutput:
         # cells are loaded); hidden ones only once every public case has reported
         a = zygote.attempt(header, parts, run_cells, limits, deadline, device,
                            {c.key: c.seconds(limits) for c in remaining},
-                           eager=bool(parts) and not remaining[0].hidden)
+                           eager=bool(parts) and not remaining[0].hidden,
+                           cpu_budget=limits.wall_seconds - out.cpu_seconds)
+        out.cpu_seconds += a.cpu_seconds
         _log(log, out.attempts, a, limits)
         out.output_truncated |= a.output_truncated
         out.exit_code, out.signal = a.exit_code, a.signal
@@ -191,7 +201,7 @@ def run_job(zygote: Zygote, job: Job, limits: Limits) -> RunOutput:
             break
         # the process ended early: find what it was doing, and go on past it
         if a.killed == "wall" or time.monotonic() >= deadline:
-            out.timed_out = True
+            out.timed_out, out.timeout_limit = True, "wall"
             break
         if a.in_flight is not None:
             c = by_key[a.in_flight]
@@ -257,24 +267,38 @@ def _ending(a: Attempt, limits: Limits, call_seconds: float | None = None
         return "ended the grading worker", "crashed", ""
     if a.killed == "call_time":
         seconds = limits.call_seconds if call_seconds is None else call_seconds
-        return (f"did not finish within its time limit of {seconds:g} s and was "
+        return f"{_backstop_text(limits, seconds, 'its')} and was stopped", "timeout", ""
+    if a.killed == "load_time" or (a.loaded is None and a.cell is not None and not a.killed
+                                   and a.exit_code == LOAD_WALL_EXIT):
+        return (f"{_backstop_text(limits, limits.load_seconds, 'the loading')} and was "
                 f"stopped"), "timeout", ""
-    if a.killed == "load_time":
-        return (f"did not finish within the loading time limit of {limits.load_seconds:g} s "
-                f"and was stopped"), "timeout", ""
+    if a.loaded is None and a.cell is not None and not a.killed and \
+            a.exit_code == LOAD_CPU_EXIT:
+        return (f"did not finish within the loading CPU time limit of "
+                f"{limits.load_seconds:g} s"), "timeout", ""
     if a.violation.startswith("more than"):
         return f"sent back more than {limits.result_bytes} bytes", "crashed", ""
     if a.violation:
         return "wrote malformed output to the grader's channel", "crashed", ""
     if a.killed:
         return "was stopped", "crashed", ""
-    if a.signal == signal.SIGXCPU:
-        return f"ran out of CPU time ({limits.cpu_seconds} s)", "timeout", ""
+    # RLIMIT_CPU: SIGXCPU, or SIGKILL a second later for a process that ignored it
+    if a.signal == signal.SIGXCPU or (a.signal == signal.SIGKILL and a.cpu_budget is not None
+                                      and a.cpu_seconds >= min(a.cpu_budget,
+                                                               limits.cpu_seconds)):
+        return (f"ran out of CPU time (the submission's CPU time limit is "
+                f"{limits.wall_seconds:g} s, {limits.cpu_seconds} s per process)"), "timeout", ""
     if a.signal:
         return "ended the process", "crashed", f"killed by {_signal_name(a.signal)}"
     if a.exit_code is not None:
         return "ended the process", "crashed", f"exit code {a.exit_code}"
     return "ended the process", "crashed", ""
+
+
+def _backstop_text(limits: Limits, seconds: float, whose: str) -> str:
+    return (f"did not finish within the wall-clock backstop of {limits.wall(seconds):g} s "
+            f"({limits.backstop:g} x {whose} CPU time limit of {seconds:g} s, for code that "
+            f"sleeps or waits)")
 
 
 def _incident_text(c: _Case, status: str, why: str, detail: str) -> str:
@@ -288,7 +312,8 @@ def _incident_text(c: _Case, status: str, why: str, detail: str) -> str:
 
 def _failed_report(c: _Case, status: str, why: str) -> CaseReport:
     if status == "timeout":
-        return CaseReport(c.key[0], c.key[1], Status.TIMEOUT)
+        return CaseReport(c.key[0], c.key[1], Status.TIMEOUT,
+                          limit="cpu" if "CPU time (" in why else "wall")
     kind = "MalformedOutput" if "malformed" in why or "bytes" in why else "ProcessEnded"
     return CaseReport(c.key[0], c.key[1], Status.ERROR, error_type=kind,
                       error_message=f"this call {why}")
@@ -308,8 +333,10 @@ def clean_report(raw: dict, c: _Case, seconds: float, cells: list[str],
     incident it is (a limit hit), if any."""
     report = CaseReport.from_child(raw, c.key[0], c.key[1], c.hidden, seconds, cells)
     if report.status is Status.TIMEOUT and not report.skipped:
-        return report, ("timeout", f"{c.key[0]}: `{c.function}` did not finish within its "
-                                   f"time limit of {c.seconds(limits):g} s (case {c.key[1]})")
+        seconds = c.seconds(limits)
+        why = (f"did not finish within its CPU time limit of {seconds:g} s"
+               if report.limit == "cpu" else _backstop_text(limits, seconds, "its"))
+        return report, ("timeout", f"{c.key[0]}: `{c.function}` {why} (case {c.key[1]})")
     if report.status is Status.ERROR and report.error_type == "MemoryError":
         return report, ("memory", f"{c.key[0]}: `{c.function}` ran out of memory (limit "
                                   f"{limits.memory_bytes / 2**30:g} GiB; case {c.key[1]})")

@@ -84,3 +84,20 @@ def test_the_tensor_blob_is_what_the_safetensors_library_writes_and_reads():
         assert back[key].dtype == t.dtype and back[key].shape == t.shape, key
         assert torch.equal(back[key], t), key
     assert load(save(tensors)).keys() == back.keys()
+
+
+@pytest.mark.parametrize("layout", ["coo", "csr", "csc"])
+def test_a_sparse_tensor_travels_dense(layout):
+    """A correct answer returned as a sparse tensor is graded by its values."""
+    dense = torch.tensor([[0.0, 1.5, 0.0], [2.0, 0.0, -3.0]])
+    sparse = {"coo": dense.to_sparse, "csr": dense.to_sparse_csr,
+              "csc": dense.to_sparse_csc}[layout]()
+    back = wire.loads(wire.dumps({"y": sparse}))["y"]
+    assert back.layout == torch.strided and torch.equal(back, dense)
+
+
+def test_a_nested_tensor_is_refused_with_its_own_reason():
+    nested = torch.nested.nested_tensor([torch.ones(2), torch.ones(3)])
+    with pytest.raises(wire.WireError) as err:
+        wire.encode([nested])
+    assert err.value.code == "nested"

@@ -348,7 +348,10 @@ def test_a_cell_that_hangs_while_loading_is_skipped(zygotes):
 
 
 def test_the_wall_clock_bounds_the_whole_submission(zygotes):
-    limits = Limits(wall_seconds=2.5, call_seconds=2, load_seconds=5, grace_seconds=1)
+    """Time limits count CPU seconds; a submission that only sleeps (its timer turned off) is
+    stopped by the wall-clock backstop, ``backstop`` times its limits."""
+    limits = Limits(wall_seconds=2.5, call_seconds=2, load_seconds=5, grace_seconds=1,
+                    backstop=2)
     code = ("import signal\n"
             "def probe():\n    import time\n    signal.signal(signal.SIGALRM, signal.SIG_IGN)\n"
             "    time.sleep(60)\n")

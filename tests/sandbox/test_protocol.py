@@ -7,7 +7,7 @@ from autograder.sandbox.limits import Limits
 from autograder.sandbox.protocol import Conversation, Finish, Kill, Send, next_message
 
 LIMITS = Limits(wall_seconds=100, load_seconds=10, call_seconds=2, grace_seconds=1,
-                result_bytes=1 << 20)
+                result_bytes=1 << 20, backstop=1)
 PUBLIC = [("q1", "a"), ("q1", "b")]
 HIDDEN = [("q1", "h1"), ("q1", "h2")]
 
@@ -200,3 +200,21 @@ def test_coalescing_only_while_more_reports_are_due_without_an_answer():
     assert c.coalesce  # "a" runs, "b" follows without a round trip
     c.on_message(case(PUBLIC[0]), 2.1)
     assert not c.coalesce  # the last case of the part: answered at once
+
+
+def test_the_grader_waits_for_the_wall_clock_backstop_of_a_cpu_limit():
+    """The child's limits count CPU seconds, which the grader cannot see: it kills a call only
+    once the backstop (``backstop`` times the limit) and the grace have passed."""
+    limits = Limits(load_seconds=10, call_seconds=2, grace_seconds=1, backstop=4)
+    c = Conversation(b"H", [(b"P", PUBLIC)], [], limits, deadline=1000.0, now=0.0)
+    c.start()
+    assert c.wake_at() == 10 * 4 + 1
+    assert c.on_tick(40.9) == [] and c.on_tick(41.0) == [Kill("load_time")]
+    c = Conversation(b"H", [(b"P", PUBLIC)], [], limits, deadline=1000.0, now=0.0,
+                     call_limits={PUBLIC[1]: 0.5})
+    c.start()
+    c.on_message({"kind": "loaded", "cells": []}, 1.0)
+    c.on_message({"kind": "part"}, 1.0)
+    assert c.wake_at() == 1.0 + 2 * 4 + 1
+    c.on_message(case(PUBLIC[0]), 3.0)
+    assert c.wake_at() == 3.0 + 0.5 * 4 + 1

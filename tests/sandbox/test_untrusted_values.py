@@ -1,6 +1,6 @@
 """What comes back from a sandbox is data, validated: the wire format refuses what the grader's
-checks could choke on, and the session rebuilds every report from validated fields (a typed CaseReport), showing
-less for hidden cases."""
+checks could choke on, and the session rebuilds every report from validated fields (a typed
+CaseReport), showing less for hidden cases."""
 from __future__ import annotations
 
 import pytest

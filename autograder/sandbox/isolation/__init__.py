@@ -32,11 +32,15 @@ children; it imports no grading code. ``docs/ISOLATION.md`` explains what each l
 One module per mechanism: :mod:`.libc` (the C calls), :mod:`.plan` (levels, what a child may
 see), :mod:`.capabilities`, :mod:`.namespaces` (namespaces, id maps, the allowlisted root),
 :mod:`.landlock`, :mod:`.seccomp`, :mod:`.child` (the steps a child takes, in order),
-:mod:`.slots` (worker slots, their uids, sweeps) and :mod:`.probe` (which level works here).
+:mod:`.slots` (worker slots, their uids, sweeps), :mod:`.cgroups` (a CPU share per sandbox)
+and :mod:`.probe` (which level works here).
 """
 from __future__ import annotations
 
 from .capabilities import drop_privileges
+from .cgroups import cpu_group
+from .cgroups import join as join_cgroup
+from .cgroups import release as release_cgroup
 from .child import (PASSED_ENV, SAFE_ENV, close_other_fds, confine_child, enter_child,
                     prepare_child, scrub_environment, set_rlimits)
 from .landlock import enter_landlock
@@ -53,7 +57,8 @@ from .slots import Slot, kill_uid, processes_of, slot_uids, sweep_uid
 __all__ = [
     "CHOICES", "HIDDEN_NAMES", "HIDDEN_PREFIXES", "LEVELS", "MAX_SLOTS", "PASSED_ENV",
     "PR_SET_CHILD_SUBREAPER", "SAFE_ENV", "SANDBOX_HOME", "SLOT_ALT_UID_BASE", "SLOT_UID_BASE",
-    "IsolationError", "Plan", "Slot", "build_root", "close_other_fds", "confine_child",
+    "IsolationError", "Plan", "Slot", "build_root", "cpu_group", "join_cgroup",
+    "release_cgroup", "close_other_fds", "confine_child",
     "drop_privileges", "enter_child", "enter_landlock", "kill_uid", "landlock_abi",
     "make_plan", "map_child", "name_process", "no_network_filter", "parent_maps", "prctl",
     "prepare_child", "probe", "processes_of", "resolve", "scrub_environment", "set_rlimits",

@@ -23,13 +23,16 @@ PASSED_ENV = ("CUDA_VISIBLE_DEVICES", "CUDA_DEVICE_ORDER", "NVIDIA_VISIBLE_DEVIC
 
 
 def set_rlimits(limits: Limits, address_space: bool = True) -> None:
-    def cap(which: int, value: int) -> None:
+    def cap(which: int, value: int, slack: int = 0) -> None:
         soft, hard = resource.getrlimit(which)
+        top = value + slack
         if hard != resource.RLIM_INFINITY:
-            value = min(value, hard)
-        resource.setrlimit(which, (value, value))
+            value, top = min(value, hard), min(top, hard)
+        resource.setrlimit(which, (value, top))
 
-    cap(resource.RLIMIT_CPU, int(limits.cpu_seconds))
+    # SIGXCPU at the limit (the run reports "ran out of CPU time"), SIGKILL a second later for
+    # a process that ignores it
+    cap(resource.RLIMIT_CPU, int(limits.cpu_seconds), slack=1)
     cap(resource.RLIMIT_FSIZE, int(limits.file_bytes))
     cap(resource.RLIMIT_NOFILE, int(limits.open_files))
     cap(resource.RLIMIT_CORE, 0)

@@ -52,6 +52,7 @@ class Plan:
     landlock_abi: int = 0
     last_cap: int = 63
     drop_uid: bool = False  # landlock/process under a root grader: become the slot uid
+    cpu_group: str = ""  # the cgroup.procs of the sandbox's CPU group ("": none, see cgroups)
 
     def to_dict(self) -> dict:
         return asdict(self)

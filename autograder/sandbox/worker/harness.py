@@ -25,6 +25,7 @@ from typing import Any, BinaryIO
 import torch
 
 from .. import wire
+from ..limits import LOAD_CPU_EXIT, LOAD_WALL_EXIT
 
 SUBMISSION_FILE = "<submission>"
 KEPT_STATEMENTS = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef,
@@ -33,7 +34,29 @@ DROPPED_NAMES = {"otter", "grader"}
 
 
 class CallTimeout(BaseException):
-    """Raised by the per-call alarm; a BaseException so that ``except Exception`` cannot eat it."""
+    """Raised by the per-call timers; a BaseException so that ``except Exception`` cannot eat
+    it. ``limit``: which one fired, ``cpu`` (the process's CPU time) or ``wall`` (the
+    wall-clock backstop, for code that sleeps or waits)."""
+
+    def __init__(self, limit: str = "cpu") -> None:
+        super().__init__(limit)
+        self.limit = limit
+
+
+BACKSTOP = [5.0]  # the wall-clock backstop: this many times a CPU time limit (the job says)
+
+
+def _arm(cpu_seconds: float) -> None:
+    """Start a limit: ``cpu_seconds`` of this process's CPU time (ITIMER_PROF: busy code is
+    stopped after the same work however loaded the machine is), and ``BACKSTOP`` times as
+    much wall-clock time (ITIMER_REAL: code that sleeps or waits uses no CPU)."""
+    signal.setitimer(signal.ITIMER_PROF, cpu_seconds)
+    signal.setitimer(signal.ITIMER_REAL, cpu_seconds * BACKSTOP[0])
+
+
+def _disarm() -> None:
+    signal.setitimer(signal.ITIMER_REAL, 0)
+    signal.setitimer(signal.ITIMER_PROF, 0)
 
 
 def _strip_magics(source: str) -> str:
@@ -162,6 +185,20 @@ def run_case(namespace: dict[str, Any], name: str, call: str, case: dict[str, An
     return report, encoded
 
 
+def _framed(report: dict[str, Any], encoded: tuple[Any, dict]) -> bytes:
+    """The case's message with its value; if the value, though encoded, cannot be framed (a
+    tensor the safetensors writer cannot lay out), an ``unencodable`` report instead: the
+    case fails, the run goes on."""
+    try:
+        return wire.dumps_encoded(report, "value", encoded)
+    except CallTimeout:
+        raise
+    except BaseException as e:  # noqa: BLE001 - anything the value's tensors trigger
+        failed = {k: report[k] for k in ("kind", "question", "case", "seconds") if k in report}
+        return wire.dumps({**failed, "status": "unencodable", "reason": "failed",
+                           "error_message": f"{type(e).__name__} while encoding the value"})
+
+
 def _call(namespace: dict[str, Any], name: str, call: str, case: dict[str, Any],
           device: str, seconds: float) -> dict[str, Any]:
     if name not in namespace:
@@ -177,20 +214,21 @@ def _call(namespace: dict[str, Any], name: str, call: str, case: dict[str, Any],
     else:
         torch.manual_seed(0)
     start = time.perf_counter()
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    _arm(seconds)
     try:
         try:
             value = _invoke(target, call, case, device)
             if device != "cpu":
                 torch.cuda.synchronize()
-        except CallTimeout:
-            return {"status": "timeout", "seconds": time.perf_counter() - start}
+        except CallTimeout as e:
+            return {"status": "timeout", "seconds": time.perf_counter() - start,
+                    "limit": e.limit}
         except BaseException as e:
             return {"status": "error", "seconds": time.perf_counter() - start, **_error(e)}
-    except CallTimeout:  # while describing the student's exception (its __str__ hung)
-        return {"status": "timeout", "seconds": time.perf_counter() - start}
+    except CallTimeout as e:  # while describing the student's exception (its __str__ hung)
+        return {"status": "timeout", "seconds": time.perf_counter() - start, "limit": e.limit}
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
+        _disarm()
     return {"status": "returned", "seconds": time.perf_counter() - start, "value": value}
 
 
@@ -207,7 +245,7 @@ def _reclaim(*streams: BinaryIO) -> None:
 
 
 def _on_alarm(signum, frame):
-    raise CallTimeout()
+    raise CallTimeout("wall" if signum == signal.SIGALRM else "cpu")
 
 
 def _flush() -> None:
@@ -310,8 +348,9 @@ def main(job_in: BinaryIO, results_out: BinaryIO) -> None:
     """Read the job, load the cells, run every case, and stream one message per step.
 
     The job arrives in parts. First ``{"cells": [str], "device": str, "call_seconds": float,
-    "load_seconds": float, "value_bytes": int, "skip_cells": [int], "more": bool}``; then (if
-    ``more``), once the grader has
+    "load_seconds": float, "backstop": float, "value_bytes": int, "skip_cells": [int],
+    "more": bool}`` (the time limits count this process's CPU seconds; ``backstop`` times as
+    many wall-clock seconds stop code that sleeps); then (if ``more``), once the grader has
     seen ``loaded``, one or more ``{"questions": [{"question", "name", "call", "call_seconds"
     (optional, overrides the job's), "cases": [{"name", "args", "kwargs", "init", "state"}]}],
     "more": bool}`` (the grader sends the hidden cases only
@@ -326,21 +365,28 @@ def main(job_in: BinaryIO, results_out: BinaryIO) -> None:
     if str(job["device"]).startswith("cuda"):
         _exact_cuda(float(job.get("cuda_memory_fraction", 0.0)))
     signal.signal(signal.SIGALRM, _on_alarm)
+    signal.signal(signal.SIGPROF, _on_alarm)
+    BACKSTOP[0] = float(job.get("backstop", BACKSTOP[0]))
     if os.getpid() != 1:
         from ..isolation import PR_SET_CHILD_SUBREAPER, prctl
 
         prctl(PR_SET_CHILD_SUBREAPER, 1)
     namespace: dict[str, Any] = {"__name__": "__main__", "__builtins__": __builtins__}
     sys.argv = ["submission"]
-    signal.setitimer(signal.ITIMER_REAL, job["load_seconds"])
+    _arm(job["load_seconds"])
     try:
         cells = load_cells(job["cells"], namespace, results_out,
                            frozenset(job.get("skip_cells", ())))
         loaded = {"kind": "loaded", "cells": cells}
-    except CallTimeout:
-        loaded = {"kind": "loaded", "cells": [], "timeout": True}
+    except CallTimeout as e:
+        # the cell last announced ran past the loading limit: this process ends, and the
+        # grader loads the notebook again without that cell (one cell costs only itself)
+        _disarm()
+        end_descendants()
+        _flush()
+        os._exit(LOAD_WALL_EXIT if e.limit == "wall" else LOAD_CPU_EXIT)
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
+        _disarm()
     end_descendants()
     _flush()
     wire.write_message(results_out, loaded)
@@ -370,7 +416,7 @@ def main(job_in: BinaryIO, results_out: BinaryIO) -> None:
                     timed_out.add(question["name"])
                 report.update(kind="case", **where)
                 if encoded is not None:
-                    results_out.write(wire.dumps_encoded(report, "value", encoded))
+                    results_out.write(_framed(report, encoded))
                     results_out.flush()
                 else:
                     wire.write_message(results_out, report)

@@ -61,7 +61,8 @@ def serve(sock: socket.socket, level: str, slot: int, huge: bool = False) -> Non
     # the run before under it has been swept (see Child.settle).
     overlap = prespawn and plan.level == "namespaces" and plan.sweep
     uids = isolation.slot_uids(slot) if overlap else (plan.uid,)
-    plans = {u: plan if u == plan.uid else replace(plan, uid=u, gid=u) for u in uids}
+    plans = {u: replace(plan, uid=u, gid=u, cpu_group=isolation.cpu_group(slot, u))
+             for u in uids}
     spare: Child | None = None
     exiting: set[int] = set()  # supervisors of finished runs, still unmapping their memory
     finishing: dict[int, Child] = {}  # uid → a superseded run not yet swept
@@ -108,6 +109,7 @@ def serve(sock: socket.socket, level: str, slot: int, huge: bool = False) -> Non
                 continue
             limits = Limits(**header["limits"])
             device = str(header.get("device", "cpu"))
+            cpu = header.get("cpu") if isinstance(header.get("cpu"), (int, float)) else None
             child, spare = spare, None
             if child is not None and (child.key != key(limits.to_dict(), device)
                                       or not child.alive()):
@@ -116,12 +118,12 @@ def serve(sock: socket.socket, level: str, slot: int, huge: bool = False) -> Non
             uid = child.uid if child is not None else other_uid(last_uid)
             if uid in finishing:  # the run before under this uid: swept first
                 finishing.pop(uid).settle(exiting)
-            if child is not None and not child.hand(fds):
+            if child is not None and not child.hand(fds, cpu):
                 child.discard(kept())
                 child = None
             if child is None:
                 child = spawn(plans[uid], limits, device)
-                child.hand(fds)  # if its set-up failed, _supervise reports how
+                child.hand(fds, cpu)  # if its set-up failed, supervise reports how
             for fd in fds:
                 os.close(fd)
             last_uid = uid
@@ -157,6 +159,8 @@ def serve(sock: socket.socket, level: str, slot: int, huge: bool = False) -> Non
         if following is not None:
             for fd in following.fds:
                 os.close(fd)
+        for done in plans.values():  # removed once empty (a run still exiting keeps it)
+            isolation.release_cgroup(done.cpu_group)
 
 
 

@@ -4,7 +4,9 @@ that kill whatever a run left behind."""
 from __future__ import annotations
 
 import json
+import math
 import os
+import resource
 import select
 import shutil
 import signal
@@ -12,7 +14,7 @@ import socket
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from .. import isolation
@@ -106,6 +108,22 @@ def ctl_messages(buf: bytes) -> tuple[list[dict], bytes]:
     return messages, rest
 
 
+def own_cpu() -> float:
+    """CPU seconds of this process and the children it has reaped."""
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def _budget(data: bytes, default: float) -> float:
+    """The CPU seconds the job may use, from the hand-off message."""
+    try:
+        cpu = json.loads(data).get("cpu")
+        return max(1.0, float(cpu)) if cpu is not None else float(default)
+    except (ValueError, TypeError, AttributeError):
+        return float(default)
+
+
 def _sandboxed(plan, limits: Limits, workdir: str, handoff: int, ctl_w: int,
                newroot: str | None, device: str = "cpu") -> None:
     """The process that runs student code. Never returns.
@@ -134,9 +152,9 @@ def _sandboxed(plan, limits: Limits, workdir: str, handoff: int, ctl_w: int,
             pass
         channel = socket.socket(fileno=handoff)
         try:
-            _, fds, _, _ = socket.recv_fds(channel, 16, 3)
+            data, fds, _, _ = socket.recv_fds(channel, 256, 3)
         except OSError:
-            fds = []
+            data, fds = b"", []
         channel.close()
         if len(fds) != 3:  # the zygote is gone, or discarded this sandbox unused
             os._exit(0)
@@ -145,11 +163,17 @@ def _sandboxed(plan, limits: Limits, workdir: str, handoff: int, ctl_w: int,
         os.dup2(out_w, 1)
         os.dup2(out_w, 2)
         os.close(out_w)
+        # the job's CPU time counts from here (set-up and warm-up are the grader's): this
+        # process's RLIMIT_CPU is what it has used so far plus what the submission has left
+        used = own_cpu()
+        limits = replace(limits, cpu_seconds=math.ceil(
+            used + min(float(limits.cpu_seconds), _budget(data, limits.cpu_seconds))))
         try:
             isolation.confine_child(plan, limits, workdir, device)
         except BaseException as e:  # noqa: BLE001 - reported to the zygote
             ctl(ctl_w, error=f"{type(e).__name__}: {e}")
             os._exit(71)
+        ctl(ctl_w, start_cpu=used)
         os.close(ctl_w)  # from here on student code runs: it must not reach the zygote
         with os.fdopen(job_r, "rb") as job_in, os.fdopen(res_w, "wb") as results_out:
             harness.main(job_in, results_out)
@@ -164,6 +188,7 @@ def job_child(plan, limits: Limits, workdir: str, handoff: int, ctl_w: int,
                sync: tuple[int, int] | None, device: str = "cpu") -> None:
     """The zygote's child: the sandbox itself, or (namespace levels) its supervisor."""
     try:
+        isolation.join_cgroup(plan.cpu_group)  # first: everything it starts stays in it
         isolation.close_other_fds({handoff, ctl_w, *(sync or ())})
         if plan.level not in ("namespaces", "userns"):
             _sandboxed(plan, limits, workdir, handoff, ctl_w, None, device)
@@ -177,12 +202,12 @@ def job_child(plan, limits: Limits, workdir: str, handoff: int, ctl_w: int,
             _sandboxed(plan, limits, workdir, handoff, ctl_w, workdir, device)
         os.close(handoff)
         ctl(ctl_w, pid=pid)
-        _, status = os.waitpid(pid, 0)
+        _, status, usage = os.wait4(pid, 0)
         if plan.sweep:  # anything of the slot uid that escaped the namespace dies too
             isolation.sweep_uid(plan.uid)
         # the run is over (the zygote does not wait for this process's own exit, which takes
         # as long as the sandbox's: both unmap a copy of the zygote's memory)
-        ctl(ctl_w, status=status)
+        ctl(ctl_w, status=status, cpu=usage.ru_utime + usage.ru_stime)
         os.close(ctl_w)
         os._exit(0)
     except BaseException as e:  # noqa: BLE001
@@ -202,10 +227,11 @@ class Child:
     key: str
     uid: int  # the uid its sandbox runs as
 
-    def hand(self, fds: list[int]) -> bool:
-        """Send the job's pipe ends; False if the child is gone (its set-up failed)."""
+    def hand(self, fds: list[int], cpu: float | None = None) -> bool:
+        """Send the job's pipe ends (and the CPU seconds the submission has left, if it says);
+        False if the child is gone (its set-up failed)."""
         try:
-            socket.send_fds(self.handoff, [b"job"], fds)
+            socket.send_fds(self.handoff, [json.dumps({"cpu": cpu}).encode()], fds)
             return True
         except OSError:
             return False

@@ -26,6 +26,13 @@ def _ppid(pid: int) -> int:
     return -1
 
 
+def _seconds(value: Any) -> float:
+    try:
+        return max(0.0, float(value))
+    except (TypeError, ValueError):
+        return 0.0
+
+
 @dataclass
 class Next:
     """The grader's next job, sent while the current run was still being torn down."""
@@ -61,6 +68,7 @@ def supervise(pid: int, ctl_r: int, sock: socket.socket, plan,
     ns = plan.level in ("namespaces", "userns")
     init_pid: int | None = None
     raw_status: int | None = None
+    raw_cpu = start_cpu = 0.0  # the sandbox's CPU seconds at its end, and when its job came
     setup_error = ""
     killed = ""
     killed_at = 0.0
@@ -71,7 +79,7 @@ def supervise(pid: int, ctl_r: int, sock: socket.socket, plan,
 
     def read_ctl() -> bool:
         """Read what is there; False at end of file (or, non-blocking, when nothing is)."""
-        nonlocal ctl_buf, init_pid, raw_status, setup_error
+        nonlocal ctl_buf, init_pid, raw_status, setup_error, raw_cpu, start_cpu
         try:
             data = os.read(ctl_r, 4096)
         except BlockingIOError:
@@ -84,6 +92,9 @@ def supervise(pid: int, ctl_r: int, sock: socket.socket, plan,
                 init_pid = int(msg["pid"])
             elif "status" in msg and raw_status is None:
                 raw_status = int(msg["status"])
+                raw_cpu = _seconds(msg.get("cpu"))
+            elif "start_cpu" in msg:
+                start_cpu = _seconds(msg["start_cpu"])
             elif "error" in msg and not setup_error:
                 setup_error = str(msg["error"])[:1000]
         return True
@@ -164,9 +175,11 @@ def supervise(pid: int, ctl_r: int, sock: socket.socket, plan,
         lingering = False
         try:
             # the supervisor that reported a status may still be exiting: reaped later
-            done_pid, status = os.waitpid(pid, os.WNOHANG if ns and raw_status is not None
-                                          else 0)
+            done_pid, status, usage = os.wait4(pid, os.WNOHANG if ns and raw_status is not None
+                                               else 0)
             lingering = done_pid == 0
+            if not ns and not lingering:  # the sandbox itself, and the children it reaped
+                raw_cpu = usage.ru_utime + usage.ru_stime
         except ChildProcessError:  # pragma: no cover - reaped elsewhere: status unknown
             status = signal.SIGKILL
     finally:
@@ -187,6 +200,8 @@ def supervise(pid: int, ctl_r: int, sock: socket.socket, plan,
         "exit_code": os.WEXITSTATUS(status) if os.WIFEXITED(status) else None,
         "signal": os.WTERMSIG(status) if os.WIFSIGNALED(status) else None,
         "seconds": time.monotonic() - start,
+        # CPU time of the submission's processes during its job (set-up and warm-up excluded)
+        "cpu_seconds": round(max(0.0, raw_cpu - start_cpu), 3),
         "setup_error": setup_error,
         "grader_gone": grader_gone,
         "lingering": lingering,
