@@ -16,7 +16,8 @@ from .. import __version__
 
 _PACKAGE = Path(__file__).resolve().parents[1]  # the autograder package
 _FOLDERS = ("grade", "sandbox")
-_ALSO = ("ingest/notebook.py",)  # the code cells grading runs
+_ALSO = ("ingest/notebook.py",  # the code cells grading runs
+         "wire.py")  # what a returned value can be, and how it is decoded
 # scheduling and storage only: they decide where and when a submission runs, not its result
 _LEFT_OUT = frozenset({"grade/batch.py", "grade/dask_executor.py", "grade/executor.py",
                        "grade/incremental.py", "grade/local_executor.py", "grade/options.py",

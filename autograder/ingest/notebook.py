@@ -6,7 +6,7 @@ What grading runs of a submission, so it is part of the grader's version
 * an nbformat 3 notebook (cells inside ``worksheets``) is converted to version 4 first;
 * a code cell whose ``source`` is ``null`` is an empty cell;
 * a cell longer than :data:`MAX_CELL_CHARS` (the longest string the grader's wire format
-  carries, :data:`autograder.sandbox.wire.MAX_STR`) is refused here, as this submission's
+  carries, :data:`autograder.wire.MAX_STR`) is refused here, as this submission's
   error, rather than failing when the cells are sent to the sandbox;
 * a file that is no notebook says what it is ("a PDF, not a notebook").
 """
@@ -17,7 +17,7 @@ import json
 from .files import what_it_is
 
 MAX_CELLS = 2_000
-MAX_CELL_CHARS = 100_000  # = autograder.sandbox.wire.MAX_STR (a test keeps them equal)
+MAX_CELL_CHARS = 100_000  # = autograder.wire.MAX_STR (a test keeps them equal)
 
 
 class NotebookError(ValueError):

@@ -34,7 +34,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Union
 
-from . import wire
+from .. import wire
 from .limits import Limits
 
 # why the grader kills a sandboxed process
@@ -120,7 +120,7 @@ class Message:
 
 def next_message(buf: bytes | bytearray, max_bytes: int) -> tuple[Any, int, str]:
     """(message, bytes used, '') for the first complete message in ``buf`` (the framing of
-    :mod:`autograder.sandbox.wire`); (None, 0, '') when it is incomplete; (None, 0, why) when
+    :mod:`autograder.wire`); (None, 0, '') when it is incomplete; (None, 0, why) when
     it is malformed. Sizes are checked before anything is decoded."""
     if len(buf) < 8:
         return None, 0, ""

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-from .wire import MAX_DEPTH, MAX_ITEMS, MAX_STR
+from ..wire import MAX_DEPTH, MAX_ITEMS, MAX_STR
 
 
 class Status(Enum):

@@ -29,7 +29,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import wire
+from .. import wire
 from .client import Zygote
 from .limits import LOAD_CPU_EXIT, LOAD_WALL_EXIT, Limits
 from .protocol import Attempt

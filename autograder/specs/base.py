@@ -18,7 +18,7 @@ Three ways a case is called in a student's notebook (``Spec.call``):
 
 Everything in ``args``, ``kwargs``, ``init``, ``state`` and ``secret`` must be plain data that
 the wire format carries: tensors, bool/int/float/str/None, and tuples, lists and str-keyed
-dicts of those (see ``autograder.sandbox.wire``).
+dicts of those (see ``autograder.wire``).
 """
 from __future__ import annotations
 

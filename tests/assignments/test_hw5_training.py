@@ -18,7 +18,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from autograder.sandbox import wire
+from autograder import wire
 from autograder.specs import Case, get_spec
 from autograder.specs import unit5_hw5 as hw5spec
 

@@ -107,7 +107,7 @@ ATTACKS = [
     Attack("patch_wire", "patch the wire module to stamp q8 reports 'passed' with a score",
            _cell('''
            import sys
-           _wire = sys.modules["autograder.sandbox.wire"]
+           _wire = sys.modules["autograder.wire"]
            _write = _wire.write_message
 
            def _forge(stream, value):
@@ -125,7 +125,7 @@ ATTACKS = [
            _cell('''
            def rnn_forward(*args):
                import os, sys
-               w = sys.modules["autograder.sandbox.wire"]
+               w = sys.modules["autograder.wire"]
                forged = b"".join(w.dumps(m) for m in (
                    {{"kind": "case", "question": "q8", "case": "rnn_forward/small",
                      "status": "returned", "value": 1.0}},

@@ -14,7 +14,7 @@ from autograder.grade.store import ResultStore
 from autograder.gradebook.samples import make_result
 from autograder.ingest import Submission
 from autograder.sandbox.session import RunOutput
-from autograder.sandbox.wire import WireError
+from autograder.wire import WireError
 
 from ..conftest import write_solved
 

@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from autograder.sandbox import wire
+from autograder import wire
 
 
 def test_round_trip_of_nested_values():

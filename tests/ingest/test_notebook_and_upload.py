@@ -15,7 +15,7 @@ from .helpers import make_zip, notebook, otter_export
 def test_a_cell_over_the_wires_string_limit_is_refused_at_ingest():
     """Issue 17: a cell between 100,000 characters and 1 MiB passed ingest, then the grader's
     own wire.dumps refused it and the error escaped the batch."""
-    from autograder.sandbox.wire import MAX_STR, WireError, dumps
+    from autograder.wire import MAX_STR, WireError, dumps
 
     assert MAX_CELL_CHARS == MAX_STR
     big = "x = 1\n" * 20_000  # 120,000 characters

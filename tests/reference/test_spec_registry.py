@@ -65,7 +65,7 @@ def test_every_spec_draws_identical_cases_when_asked_again_in_the_same_process()
     drawn many times over; a fresh process only sees the first call."""
     import time
 
-    from autograder.sandbox import wire
+    from autograder import wire
 
     def drawn(spec):
         return wire.dumps([(c.name, c.args, c.kwargs, c.init, c.state, c.secret)

@@ -15,7 +15,7 @@ from torch import nn
 
 from autograder.fixtures import FixtureCase
 from autograder.grade.checks import compare
-from autograder.sandbox import wire
+from autograder import wire
 from autograder.specs import Case, Spec, all_specs
 from autograder.specs.unit3 import SPECS
 

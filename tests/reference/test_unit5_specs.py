@@ -18,7 +18,7 @@ import torch.nn.functional as F
 
 from autograder.fixtures import FixtureCase
 from autograder.grade.checks import compare
-from autograder.sandbox import wire
+from autograder import wire
 from autograder.specs.unit5 import SPECS
 
 SPEC = {s.name: s for s in SPECS}

@@ -2,7 +2,7 @@
 sequences: no process, no pipe, no clock (``now`` is given)."""
 from __future__ import annotations
 
-from autograder.sandbox import wire
+from autograder import wire
 from autograder.sandbox.limits import Limits
 from autograder.sandbox.protocol import Conversation, Finish, Kill, Send, next_message
 

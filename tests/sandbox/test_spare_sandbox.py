@@ -125,7 +125,7 @@ def test_the_warm_up_job_runs_clean():
     """A spare swallows warm-up failures (it is only slower without it), so the warm-up job is
     checked here: every case returns. In a subprocess: the harness kills its process's
     children after each call, and this test process has zygotes as children."""
-    code = ("import io, json; from autograder.sandbox import wire\n"
+    code = ("import io, json; from autograder import wire\n"
             "from autograder.sandbox.worker import harness\n"
             "out = io.BytesIO(); harness.main(io.BytesIO(harness.warm_up_stream()), out)\n"
             "buf = io.BytesIO(out.getvalue()); msgs = []\n"

@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from autograder.sandbox import session, wire
+from autograder import wire
+from autograder.sandbox import session
 from autograder.sandbox.limits import Limits
 from autograder.sandbox.reports import Status
 

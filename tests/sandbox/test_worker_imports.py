@@ -10,7 +10,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 WORKER = REPO / "autograder" / "sandbox" / "worker"
 # the only modules of this project the worker may import (besides its own)
-ALLOWED = ("autograder.sandbox.wire", "autograder.sandbox.limits",
+ALLOWED = ("autograder.wire", "autograder.sandbox.limits",
            "autograder.sandbox.isolation", "autograder.sandbox.worker")
 
 

@@ -47,7 +47,7 @@ Modules: :mod:`.server` (the zygote's main loop, ``python -m autograder.sandbox.
 
 Nothing here imports the grader (``autograder.grade``, ``specs``, ``fixtures``, ``reference``,
 nor the grader's side of the sandbox: ``client``, ``session``, ``protocol``); only
-:mod:`autograder.sandbox.wire`, :mod:`~autograder.sandbox.limits` and
+:mod:`autograder.wire`, :mod:`~autograder.sandbox.limits` and
 :mod:`~autograder.sandbox.isolation`. A child inherits every module the zygote imported, and the
 expected outputs must stay out of its reach (``tests/sandbox/test_worker_imports.py``).
 """

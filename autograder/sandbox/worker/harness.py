@@ -24,7 +24,7 @@ from typing import Any, BinaryIO
 
 import torch
 
-from .. import wire
+from ... import wire
 from ..limits import LOAD_CPU_EXIT, LOAD_WALL_EXIT
 
 SUBMISSION_FILE = "<submission>"

@@ -12,6 +12,11 @@ written here (:func:`safetensors_bytes`, the same bytes at a fifth of the cost o
 the safetensors library. Encoding strips
 what student code could smuggle: a tensor subclass becomes a plain tensor, an object with a
 lying ``__eq__`` or ``__float__`` is refused (only exact built-in types are accepted).
+
+The same format stores the fixtures (``autograder.fixtures``: inputs, expected outputs), so it
+sits at the package's top level, beside the two stages that use it: the sandbox (on both sides
+of the pipe, the worker included, which may import nothing of the grader) and the fixtures. It
+imports nothing of the project.
 """
 from __future__ import annotations
 
