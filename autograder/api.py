@@ -34,7 +34,7 @@ def build(hw: str, course: Course | None = None, *, otter: bool = True, check: b
     course configuration (``course.toml``); when it sets ``[server] url``, the student notebook
     ends with the cell that submits to that server."""
     from .assign import BuildError, build as build_assignment  # torch
-    from .assign.standalone import server_url
+    from .assign.standalone import server_url  # the assign package imports torch
 
     try:
         server = server_url(config)
@@ -175,7 +175,7 @@ def serve(config: str | Path, course: Course | None = None, *, host: str = "127.
           executor: str = "local", scheduler: str | None = None, isolation: str = "auto",
           device: str = "auto") -> None:
     """Run the course server (see the README's "Running the course server") until stopped."""
-    from . import serve as _serve
+    from . import serve as _serve  # the web stack, as above
 
     server = _serve.open_server(config, course or Course.find(Path(config).parent),
                                 store=store, workers=workers, executor=executor,

@@ -100,7 +100,7 @@ def csv_cell(value: Any) -> Any:
 
 
 def _text_columns(frame) -> list:
-    from pandas.api.types import is_bool_dtype, is_numeric_dtype
+    from pandas.api.types import is_bool_dtype, is_numeric_dtype  # pandas: only for frames
 
     return [c for c in frame.columns
             if not (is_numeric_dtype(frame[c].dtype) or is_bool_dtype(frame[c].dtype))]
@@ -128,7 +128,7 @@ def text_frame(frame):
 def terminal(value: Any):
     """What Rich prints for a student-controlled value: its :func:`one_line` text, never
     interpreted as markup."""
-    from rich.text import Text
+    from rich.text import Text  # rich: only for the terminal
 
     return Text(one_line(value))
 

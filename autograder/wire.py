@@ -147,7 +147,7 @@ def _from_numpy(v: Any) -> Any:
     tp = type(v)
     if tp.__module__ != "numpy":
         return None
-    import numpy as np
+    import numpy as np  # only for a numpy value (the module is loaded already)
 
     if tp is np.ndarray:
         if v.dtype.kind not in "biuf" or v.dtype.hasobject:

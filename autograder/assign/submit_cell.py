@@ -12,6 +12,9 @@ a hidden prompt.
 """
 from __future__ import annotations
 
+import argparse
+import json
+from pathlib import Path
 from urllib.parse import urlparse
 
 TAG = "submit"  # the cell's tag in the notebook's metadata
@@ -139,10 +142,6 @@ def main(argv: list[str] | None = None) -> None:
     the submit cell of built student notebooks, in place; the assignment is each notebook's
     name (``assignments/hw1/hw1.ipynb``: hw1). Without ``--url``: the cell that says how to
     submit instead."""
-    import argparse
-    import json
-    from pathlib import Path
-
     parser = argparse.ArgumentParser(description=main.__doc__.split(":", 1)[1].strip())
     parser.add_argument("notebooks", nargs="+", type=Path)
     parser.add_argument("--url", default="", help="the course server, e.g. "

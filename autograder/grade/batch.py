@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Callable, Sequence
 
 from ..course import AssignmentConfig, Course
 from ..gradebook import assignment_gradebook, write_assignment_gradebook
+from ..gradebook.config import load_config
 from ..ingest import collect
 from .dask_executor import DaskExecutor
 from .executor import Executor
@@ -60,8 +61,6 @@ class GradeRun:
 def course_groups(course: Course) -> Path | None:
     """The groups file (``groups =``) of the course's ``course.toml`` (or
     ``examples/course.toml``), if it names one."""
-    from ..gradebook.config import load_config
-
     for candidate in ("course.toml", "examples/course.toml"):
         if (course.root / candidate).is_file():
             return load_config(course.root / candidate).groups

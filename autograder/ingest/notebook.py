@@ -35,7 +35,7 @@ def _v4_cells(nb: dict) -> list:
     """The cells of a notebook, version 3 converted to 4."""
     if nb.get("nbformat") == 3 or ("worksheets" in nb and "cells" not in nb):
         try:
-            import nbformat
+            import nbformat  # only for a version 3 notebook: rare
 
             converted = nbformat.convert(nbformat.from_dict(nb), 4)
         except Exception as e:  # noqa: BLE001 - any conversion problem is this file's error

@@ -214,7 +214,7 @@ def make_bundle(course: Course, hw: str, out: str | Path | None = None, *,
     # torch: not at module level, so that run_autograder can report a broken install
     import torch
 
-    from .. import fixtures as fixture_store
+    from .. import fixtures as fixture_store  # torch, as above
 
     if hidden_visibility not in VISIBILITIES:
         raise ValueError(f"hidden visibility must be one of {VISIBILITIES}, "

@@ -21,22 +21,21 @@ import time
 from pathlib import Path
 
 from ..course import Course, CourseError
+from ..gradebook.roster import load_roster
+from .auth import Principals, issue_tokens as issue
+from .grading import GradingPool, Results
+from .policy import load_settings
+from .queue import create_tables
+from .service import Server
 
 
 def settings_for(config: str | Path, course: Course, store: str | None = None):
-    from .policy import load_settings
-
     return load_settings(config, known=course.assignments(), store=store)
 
 
 def issue_tokens(config: str | Path, out: str | Path, course: Course, *, staff=(),
                  rotate: bool = False, store: str | None = None):
     """Tokens for every roster student and staff name into ``out``; hashes into the store."""
-    from ..gradebook.roster import load_roster
-    from .auth import Principals, issue_tokens as issue
-    from .grading import Results
-    from .queue import create_tables
-
     settings = settings_for(config, course, store)
     if settings.course.roster is None:
         raise CourseError(f"{config}: no roster: tokens are issued to the roster's students")
@@ -54,9 +53,6 @@ def open_server(config: str | Path, course: Course, *, store: str | None = None,
                 workers: int | None = None, executor: str = "local",
                 scheduler: str | None = None, isolation: str = "auto", device: str = "auto"):
     """A :class:`autograder.serve.service.Server` with its own grading pool (not started)."""
-    from .grading import GradingPool
-    from .service import Server
-
     settings = settings_for(config, course, store)
     pool = GradingPool(course, settings.assignments, workers=workers, isolation=isolation,
                        device=device, executor=executor, scheduler=scheduler)
@@ -66,7 +62,7 @@ def open_server(config: str | Path, course: Course, *, store: str | None = None,
 def run(server, host: str = "127.0.0.1", port: int = 8000) -> None:
     """Serve until interrupted (SIGINT/SIGTERM: the submissions being graded finish first;
     queued ones wait in the store for the next start)."""
-    import uvicorn
+    import uvicorn  # the web stack (uvicorn, fastapi): only to serve
 
     from .app import create_app
 

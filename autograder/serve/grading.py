@@ -22,8 +22,14 @@ from typing import TYPE_CHECKING
 
 from ..course import Course
 from ..ingest import Submission, from_upload
+from ..grade.batch import write_result
+from ..grade.dask_executor import _gpu_fractions, grade_remote
+from ..grade.executor import default_workers, gpu_fraction
+from ..grade.incremental import plan
 from ..grade.results import GradingResults
 from ..grade.store import ResultStore, key_of
+from ..grade.version import GRADER_VERSION
+from ..sandbox.isolation import resolve
 
 if TYPE_CHECKING:
     from ..grade.pipeline import Grader
@@ -41,8 +47,6 @@ class Results:
                stored: bool = False) -> str:
         """Commit ``result`` (its own transaction, unless ``stored`` already) and write its
         JSON and log; its key."""
-        from ..grade.batch import write_result
-
         if not stored:
             self.store.put(result)
         if folder is not None:
@@ -86,8 +90,6 @@ class GradingPool:
     def __init__(self, course: Course, assignments: list[str], *, workers: int | None = None,
                  isolation: str = "auto", device: str = "auto", executor: str = "local",
                  scheduler: str | None = None) -> None:
-        from ..grade.executor import default_workers
-
         if executor not in ("local", "dask"):
             raise ValueError(f"unknown executor {executor!r} (local or dask)")
         self.course, self.assignments = course, list(assignments)
@@ -106,8 +108,6 @@ class GradingPool:
 
     # ------------------------------------------------------------------ life cycle
     def start(self) -> "GradingPool":
-        from ..sandbox.isolation import resolve
-
         self.level = resolve(self.isolation)  # a level that cannot work fails here, at start
         if self.executor == "local":
             from ..sandbox.client import Zygote  # the sandbox: only when the server starts
@@ -121,8 +121,8 @@ class GradingPool:
         return self
 
     def _load(self) -> None:
+        # torch (the fixtures, the grading pipeline): in the loading thread, not at import
         from .. import fixtures as fixture_store
-        from ..grade.executor import gpu_fraction
         from ..grade.pipeline import Grader
 
         device = self.device
@@ -149,9 +149,7 @@ class GradingPool:
         self._loaded.set()
 
     def _connect(self) -> None:
-        from distributed import Client
-
-        from ..grade.dask_executor import _gpu_fractions
+        from distributed import Client  # Dask: only when the server uses it
 
         self._client = Client(self.scheduler) if self.scheduler else None
         if self._client is None:
@@ -189,9 +187,6 @@ class GradingPool:
               folder: Path | None) -> tuple[GradingResults, str]:
         """Grade ``sub`` (or reuse the stored result of the same bytes), record it in the
         store and the results folder; (result, its key)."""
-        from ..grade.incremental import plan
-        from ..grade.version import GRADER_VERSION
-
         self._loaded.wait()
         grader = self._graders.get(assignment)
         if grader is None:
@@ -204,8 +199,6 @@ class GradingPool:
             results.record(result, "", folder, stored=True)  # plan() stored its copy
             return result, key_of(result)
         if self.executor == "dask":
-            from ..grade.dask_executor import grade_remote
-
             future = self._client.submit(grade_remote, self._remote[assignment], sub,
                                          self.level, self._fractions, pure=False)
             data, log = future.result()

@@ -3,6 +3,7 @@ maps, and the allowlisted root a namespace sandbox pivots into."""
 from __future__ import annotations
 
 import os
+import select
 
 from ..limits import Limits
 from .libc import (CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWUSER,
@@ -46,9 +47,7 @@ def unshare_for(plan: Plan, sync: tuple[int, int] | None = None) -> None:
 def map_child(plan: Plan, pid: int, sync: tuple[int, int], timeout: float = 10.0) -> None:
     """In the zygote: wait for the child's new user namespace, write its maps, let it go on.
     ``sync`` = (ready_r, go_w)."""
-    import select as _select
-
-    ready, _, _ = _select.select([sync[0]], [], [], timeout)
+    ready, _, _ = select.select([sync[0]], [], [], timeout)
     if ready and os.read(sync[0], 1) == b"u":
         try:
             write_maps(plan, pid)

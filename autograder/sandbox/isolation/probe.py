@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -112,8 +113,6 @@ def _probe_in_slot(level: str, slot: int) -> str:
             return report or f"the probe child ended with status {status}"
         return ""
     finally:
-        import shutil
-
         shutil.rmtree(workdir, ignore_errors=True)
         shutil.rmtree(secret, ignore_errors=True)
 

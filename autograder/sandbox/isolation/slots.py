@@ -3,9 +3,12 @@ sweeps that kill whatever a run left behind under its uid."""
 from __future__ import annotations
 
 import errno
+import fcntl
 import os
+import pwd
 import signal
 import tempfile
+import time
 
 from .libc import IsolationError
 from .plan import MAX_SLOTS, SLOT_ALT_UID_BASE, SLOT_UID_BASE
@@ -61,9 +64,7 @@ def kill_uid(uid: int) -> int:
                 killed += 1
             except OSError:
                 pass
-        import time as _time
-
-        _time.sleep(0.01)
+        time.sleep(0.01)
     return killed
 
 
@@ -73,8 +74,6 @@ class Slot:
     per uid). A root grader's slot has two uids (:func:`slot_uids`)."""
 
     def __init__(self) -> None:
-        import fcntl
-
         folder = ("/run/lock/genai-autograder" if os.geteuid() == 0 and os.path.isdir("/run/lock")
                   else os.path.join(tempfile.gettempdir(), f"genai-autograder-{os.geteuid()}"))
         os.makedirs(folder, mode=0o700, exist_ok=True)
@@ -102,8 +101,6 @@ class Slot:
 
 def _uid_in_use(uid: int) -> bool:
     """A slot uid that belongs to a real account (it would be killed by the sweep) is skipped."""
-    import pwd
-
     try:
         pwd.getpwuid(uid)
         return True

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ast
 import functools
+import io
 import os
 import signal
 import sys
@@ -25,6 +26,7 @@ from typing import Any, BinaryIO
 import torch
 
 from ... import wire
+from ..isolation import PR_SET_CHILD_SUBREAPER, prctl
 from ..limits import LOAD_CPU_EXIT, LOAD_WALL_EXIT
 
 SUBMISSION_FILE = "<submission>"
@@ -368,8 +370,6 @@ def main(job_in: BinaryIO, results_out: BinaryIO) -> None:
     signal.signal(signal.SIGPROF, _on_alarm)
     BACKSTOP[0] = float(job.get("backstop", BACKSTOP[0]))
     if os.getpid() != 1:
-        from ..isolation import PR_SET_CHILD_SUBREAPER, prctl
-
         prctl(PR_SET_CHILD_SUBREAPER, 1)
     namespace: dict[str, Any] = {"__name__": "__main__", "__builtins__": __builtins__}
     sys.argv = ["submission"]
@@ -467,6 +467,4 @@ def warm_up() -> None:
     """Exercise the harness once on a job of its own (a cell, a function, a module, the wire),
     in a sandbox that waits for its job: the memory it shares with the zygote and that every
     run writes to is copied then, not while a submission runs."""
-    import io
-
     main(io.BytesIO(warm_up_stream()), io.BytesIO())

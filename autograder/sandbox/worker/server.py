@@ -20,7 +20,7 @@ from .spawn import Child, ended, key, spawn
 from .supervise import Next, supervise
 
 def serve(sock: socket.socket, level: str, slot: int, huge: bool = False) -> None:
-    import torch
+    import torch  # the zygote preloads it (memory.preload); importing server does not
 
     isolation.name_process("ag-zygote")
     torch.set_num_threads(1)
