@@ -45,6 +45,9 @@ MISTAKES = [
     # q7: LayerNorm with the unbiased variance (torch.var's default)
     ("q7", "var = ((x - mean) ** 2).mean(dim=-1, keepdim=True)",
      "var = x.var(dim=-1, keepdim=True)"),
+    # q7: LayerNorm without eps (0 / 0 on a constant row, blown-up noise on a near-constant one)
+    ("q7", "return (x - mean) / torch.sqrt(var + eps) * weight + bias",
+     "return (x - mean) / torch.sqrt(var) * weight + bias"),
     # q7: no residual connection around the feed-forward network
     ("q7", "return layer_norm(x + ff,", "return layer_norm(ff,"),
     # q7: sine and cosine swapped in the positional encoding
@@ -66,6 +69,9 @@ MISTAKES = [
     # q10: best start and best end taken separately (may give e < s or a too long span)
     ("q10", "return torch.stack([best // T, best % T], dim=1)",
      "return torch.stack([p_start.argmax(dim=1), p_end.argmax(dim=1)], dim=1)"),
+    # q10: allowed applied to the start only (an answer may end on [SEP] or padding)
+    ("q10", "valid = valid & allowed[:, :, None] & allowed[:, None, :]",
+     "valid = valid & allowed[:, :, None]"),
     # q11: the targets not shifted (each position "predicts" its own token)
     ("q11", "F.cross_entropy(logits[:, :-1].reshape(-1, V), targets[:, 1:].reshape(-1),",
      "F.cross_entropy(logits.reshape(-1, V), targets.reshape(-1),"),

@@ -20,6 +20,9 @@ MISTAKES = [
     ("q1", "return F.softplus(-real_logits).mean() + F.softplus(fake_logits).mean()",
      "return -(torch.log(torch.sigmoid(real_logits)).mean()\n"
      "             + torch.log(1 - torch.sigmoid(fake_logits)).mean())"),
+    # q1: the generator loss as -log(sigmoid(l)): exact in float32 only down to l = -104
+    ("q1", "return F.softplus(-fake_logits).mean()",
+     "return -torch.log(torch.sigmoid(fake_logits)).mean()"),
     # q2: the generator's step through the discriminator before its update (stale D)
     ("q2", "fake_logits = (z @ gw.T + gb) @ new_w + new_b",
      "fake_logits = (z @ gw.T + gb) @ w + b"),
