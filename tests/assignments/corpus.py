@@ -87,6 +87,27 @@ def check_mistake_costs_its_question_only(graded, mistakes: list[Mistake], i: in
                 f"{q.name} lost points for a {question} mistake"
 
 
+def check_points_lost(question, lost: float) -> None:
+    """A mistake costs exactly the points of the cases it fails (partial credit), and that is
+    the number pinned for it."""
+    failed = sum(c.max_score for c in question.cases if not c.passed)
+    assert question.max_score - question.score == pytest.approx(failed, abs=1e-6)
+    assert sum(c.max_score for c in question.cases) == pytest.approx(question.max_score)
+    assert question.max_score - question.score == pytest.approx(lost, abs=1e-5), \
+        (question.name, round(question.max_score - question.score, 6))
+
+
+def check_mistake_loses_pinned_points(graded, mistakes: list[Mistake], i: int,
+                                      lost: dict[int, float]) -> None:
+    question, name = mistakes[i][0], mistake_name(mistakes, i)
+    q = next(q for q in graded[name].questions if q.name == question)
+    if i in lost:
+        check_points_lost(q, lost[i])
+    else:  # an outcome question: its cases, not a pinned number
+        failed = sum(c.max_score for c in q.cases if not c.passed)
+        assert q.max_score - q.score == pytest.approx(failed, abs=1e-6)
+
+
 def student_seconds(result: GradingResults) -> float:
     """Seconds spent in the submission's graded calls, all cases together."""
     return sum(c.seconds for q in result.questions for c in q.cases)
