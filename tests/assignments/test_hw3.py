@@ -87,6 +87,17 @@ MISTAKES = [
     ("q12", "logits.masked_fill(logits < kth,", "logits.masked_fill(logits <= kth,"),
 ]
 
+# Points each mistake (by index) loses on its question, from the cases it fails (measured once;
+# a change of the cases or of the partial-credit arithmetic shows up here)
+POINTS_LOST = {
+    0: 0.666667, 1: 1.0, 2: 1.0, 3: 1.0, 4: 0.65, 5: 1.96, 6: 1.96, 7: 1.08, 8: 1.08, 9:
+    2.0, 10: 2.0, 11: 2.25, 12: 0.375, 13: 2.25, 14: 0.75, 15: 0.666667, 16: 1.0, 17: 2.0,
+    18: 1.333333, 19: 0.5, 20: 0.888889, 21: 0.222222, 22: 1.333333, 23: 0.266667, 24: 0.5,
+    25: 0.666667, 26: 0.444444, 27: 0.666667
+}
+OUTCOME_QUESTION = None
+
+
 # A correct solution written differently: every graded cell replaced (keyed by the cell's first
 # function): loops instead of vectorised code, einsum attention, one head at a time, torch's own
 # TransformerEncoderLayer, manual log-softmax, searchsorted sampling. It must keep full marks.
@@ -354,3 +365,12 @@ def test_grading_a_submission_takes_well_under_a_minute(graded):
         r = graded[name]
         assert corpus.student_seconds(r) < 20 and r.seconds < 60, \
             (name, corpus.student_seconds(r), r.seconds)
+
+
+def test_every_mistake_off_the_outcome_question_has_its_points_pinned():
+    assert set(POINTS_LOST) == {i for i, m in enumerate(MISTAKES) if m[0] != OUTCOME_QUESTION}
+
+
+@pytest.mark.parametrize("i", range(len(MISTAKES)), ids=_name)
+def test_a_mistake_loses_exactly_the_points_of_the_cases_it_fails(graded, i):
+    corpus.check_mistake_loses_pinned_points(graded, MISTAKES, i, POINTS_LOST)
