@@ -11,7 +11,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
-from .course import Course
+from .course import Course, CourseError
 from .grade.options import GradeOptions, resolve_device
 from .grade.results import GradingResults
 from .quiz import run as quiz
@@ -25,15 +25,23 @@ if TYPE_CHECKING:
     from .grade.batch import GradeRun, OnResult, OnStart
     from .gradebook.course import CourseGradebook
     from .report.publish import PublishRun
+    from .similarity import SimilarityRun
 
 
 def build(hw: str, course: Course | None = None, *, otter: bool = True, check: bool = True,
-          device: str = "cpu") -> "BuildReport":
-    """Build one assignment: student notebook, hidden fixtures, self-check."""
-    from .assign import build as build_assignment  # torch
+          device: str = "cpu", config: str | Path | None = None) -> "BuildReport":
+    """Build one assignment: student notebook, hidden fixtures, self-check. ``config``: the
+    course configuration (``course.toml``); when it sets ``[server] url``, the student notebook
+    ends with the cell that submits to that server."""
+    from .assign import BuildError, build as build_assignment  # torch
+    from .assign.standalone import server_url
 
+    try:
+        server = server_url(config)
+    except ValueError as e:
+        raise BuildError(str(e)) from None
     return build_assignment(course or Course.find(), hw, otter=otter, check=check,
-                            device=resolve_device(device))
+                            device=resolve_device(device), server=server)
 
 
 def grade(hw: str, submissions: Sequence[str | Path], out: str | Path,
@@ -59,6 +67,23 @@ def grade(hw: str, submissions: Sequence[str | Path], out: str | Path,
     options = replace(options or GradeOptions(), **settings)
     return grade_batch(course or Course.find(), hw, submissions, out, options,
                        on_start=on_start, on_result=on_result)
+
+
+def similarity(hw: str, submissions: Sequence[str | Path], out: str | Path,
+               course: Course | None = None, *, previous: Sequence[str | Path] = (),
+               floor: float | None = None) -> "SimilarityRun":
+    """Compare the answer cells of every pair of submissions of ``hw`` (read as ``grade`` reads
+    them), the released notebook ``assignments/<hw>/<hw>.ipynb`` as boilerplate, and each
+    against the earlier terms' submissions under ``previous``: ``out``/similarity.csv and
+    ``out``/similarity.html."""
+    from .similarity import FLOOR, similarity as compare  # copydetect: only for this verb
+
+    course = course or Course.find()
+    released = course.student_notebook(hw)
+    if not released.exists():
+        raise CourseError(f"{hw}: no released notebook at {released} (run autograder build {hw})")
+    return compare(released, submissions, out, previous=previous,
+                   floor=FLOOR if floor is None else floor, title=hw)
 
 
 def demo(out: str | Path = "out/demo", course: Course | None = None,

@@ -1,4 +1,9 @@
-"""The ``autograder`` command: a thin layer over :mod:`autograder.api`."""
+"""The ``autograder`` command: a thin layer over :mod:`autograder.api`.
+
+Exit codes (:mod:`autograder.cli_common`, the same for every command): 0 done; 1 the
+command's own work failed (a build's self-check); 2 usage: nothing was done (an unknown option,
+value or assignment, a path that does not exist, no course configuration); 3 ``grade``
+finished but some submissions could not be graded normally; 130 interrupted."""
 from __future__ import annotations
 
 import time
@@ -11,15 +16,21 @@ from rich.console import Console
 from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
                            TimeElapsedColumn, TimeRemainingColumn)
 from rich.table import Table
+from rich.text import Text
 
 from . import api
+from . import cli_common as codes
+from .cli_common import App
 from .course import Course, CourseError
 from .grade.options import GradeOptions
 from .quiz.cli import quiz_app
 from .sandbox.isolation import IsolationError
+from .textsafe import number_or_text, one_line, terminal
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
-                  help="Build, grade and report on the assignments of a PyTorch course.")
+app = App(add_completion=False, no_args_is_help=True,
+          help="Build, grade and report on the assignments of a PyTorch course. Exit codes: "
+          "0 done; 1 the work failed (a build's self-check); 2 usage (nothing done); 3 some "
+          "submissions could not be graded; 130 interrupted.")
 app.add_typer(quiz_app, name="quiz")
 console = Console()
 CourseOption = typer.Option(None, "--course", help="Course folder (default: the nearest "
@@ -30,28 +41,58 @@ def _course(path: Optional[Path]) -> Course:
     try:
         return Course(path) if path else Course.find()
     except CourseError as e:
-        console.print(f"[red]{e}[/red]")
-        raise typer.Exit(2)
+        console.print(Text(one_line(e), style="red"))
+        raise typer.Exit(codes.USAGE)
 
 
-def _assignments(course: Course, hw: str) -> list[str]:
-    return course.assignments() if hw == "all" else [hw]
+def _usage_error(message: str) -> typer.Exit:
+    console.print(Text(one_line(message), style="red"))
+    return typer.Exit(codes.USAGE)
+
+
+def _assignments(course: Course, hw: str, allow_all: bool = True) -> list[str]:
+    """The assignments ``hw`` names; an unknown one is a usage error (exit 2) for every
+    command, before anything runs."""
+    known = course.assignments()
+    if allow_all and hw == "all":
+        return known
+    if hw not in known:
+        raise _usage_error(f"unknown assignment {hw!r} (known: {', '.join(known) or 'none'}"
+                           + (", or all)" if allow_all else ")"))
+    return [hw]
+
+
+def _submission_paths(submissions: List[Path]) -> None:
+    """Every submission path must exist; a missing one is a usage error (exit 2) before
+    anything is graded or stored, with a hint when it is a flag's supposed value
+    (``--regrade true``)."""
+    for path in submissions:
+        if path.exists():
+            continue
+        if str(path).lower() in codes.BOOLEAN_WORDS:
+            raise _usage_error(f"{str(path)!r} is not a submission: flags such as --regrade and "
+                               f"--quiet take no value (write --regrade, not --regrade "
+                               f"{path})")
+        raise _usage_error(f"no such file or folder: {path}")
 
 
 @app.command()
-def build(hw: str = typer.Argument(..., help="Assignment, e.g. hw1, or 'all'."),
+def build(hw: str = typer.Argument(..., metavar="HW", help="Assignment, e.g. hw1, or 'all'."),
           course: Optional[Path] = CourseOption,
           otter: bool = typer.Option(True, help="Run otter assign (--no-otter: fixtures only)."),
           check: bool = typer.Option(True, help="Self-check: solution full marks, stub 0."),
-          device: str = typer.Option("cpu", help="Device for the self-check: auto|cpu|cuda.")):
+          device: str = typer.Option("cpu", help="Device for the self-check: auto|cpu|cuda."),
+          config: Optional[Path] = typer.Option(
+              None, "--config", help="Course configuration (course.toml): with a [server] url, "
+              "the notebook ends with a cell that submits to the course server.")):
     """Build student notebooks (assignments/HW) and hidden fixtures (build/HW), then self-check."""
     c = _course(course)
     failed = False
     for name in _assignments(c, hw):
         try:
-            report = api.build(name, c, otter=otter, check=check, device=device)
+            report = api.build(name, c, otter=otter, check=check, device=device, config=config)
         except CourseError as e:
-            console.print(f"[red]✗ {name}: {e}[/red]")
+            console.print(Text(one_line(f"✗ {name}: {e}"), style="red"))
             failed = True
             continue
         line = (f"[green]✓[/green] {name}: {report.student_notebook.relative_to(c.root)}, "
@@ -62,12 +103,13 @@ def build(hw: str = typer.Argument(..., help="Assignment, e.g. hw1, or 'all'."),
                      f"{report.solution.max_score:g}, stub {report.stub.score:g}")
         console.print(line)
     if failed:
-        raise typer.Exit(1)
+        raise typer.Exit(codes.FAILED)
 
 
 @app.command()
-def grade(hw: str = typer.Argument(..., help="Assignment, e.g. hw1."),
-          submissions: List[Path] = typer.Argument(..., help="Notebooks, folders or zips."),
+def grade(hw: str = typer.Argument(..., metavar="HW", help="Assignment, e.g. hw1."),
+          submissions: List[Path] = typer.Argument(..., metavar="SUBMISSION",
+                                                   help="Notebooks, folders or zips."),
           out: Path = typer.Option(..., "-o", "--out", help="Output folder."),
           course: Optional[Path] = CourseOption,
           workers: Optional[int] = typer.Option(None, help="Parallel workers (default: cores)."),
@@ -88,17 +130,20 @@ def grade(hw: str = typer.Argument(..., help="Assignment, e.g. hw1."),
               None, help="With --device cuda: the share of the GPU's memory each sandbox may "
               "use (default 0.9 / the sandboxes sharing it)."),
           quiet: bool = typer.Option(False, "--quiet", "-q", help="No table, no progress bar.")):
-    """Grade SUBMISSIONS of HW into OUT/results/*.json, the results store and OUT/gradebook.csv.
+    """Grade SUBMISSIONs of HW into OUT/results/*.json, the results store and OUT/gradebook.csv.
+
     Submissions graded before (same bytes, fixtures and grader) are not graded again; an
-    interrupted run keeps every finished result, and running it again resumes."""
+    interrupted run keeps every finished result, and running it again resumes. Exit code 0:
+    every submission graded; 3: some could not be (their rows say why); 2: usage."""
     c = _course(course)
+    _assignments(c, hw, allow_all=False)
+    _submission_paths(submissions)
     try:
         options = GradeOptions(workers=workers, device=device, isolation=isolation, store=store,
                                executor=executor, scheduler=scheduler, regrade=regrade,
                                gpu_memory_fraction=gpu_memory_fraction)
     except ValueError as e:
-        console.print(f"[red]{e}[/red]")
-        raise typer.Exit(2)
+        raise _usage_error(str(e))
     progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                         TextColumn("{task.fields[rate]:.2f}/s"), TimeElapsedColumn(),
                         TextColumn("ETA"), TimeRemainingColumn(),
@@ -128,12 +173,11 @@ def grade(hw: str = typer.Argument(..., help="Assignment, e.g. hw1."),
             run = api.grade(hw, submissions, out, c, options=options, on_start=begin,
                             on_result=advance)
     except (CourseError, IsolationError) as e:
-        console.print(f"[red]{e}[/red]")
-        raise typer.Exit(2)
+        raise _usage_error(str(e))
     except KeyboardInterrupt:
         console.print(f"[yellow]interrupted: {counts['graded']} submissions graded in this "
                       f"run are kept in the store; run the same command again to resume[/yellow]")
-        raise typer.Exit(130)
+        raise typer.Exit(codes.INTERRUPTED)
     if not quiet:
         print_gradebook(run)
     seconds = time.perf_counter() - t0
@@ -143,7 +187,39 @@ def grade(hw: str = typer.Argument(..., help="Assignment, e.g. hw1."),
     console.print(f"{len(run.results)} submissions in {seconds:.1f} s: {graded} graded{rate}, "
                   f"{run.reused} unchanged (reused); status {statuses}; "
                   f"failures {sum(n for s, n in statuses.items() if s != 'graded')}; "
-                  f"store {run.store}")
+                  f"store {run.store}", markup=False, highlight=False)
+    if any(r.status != "graded" for r in run.results):
+        raise typer.Exit(codes.UNGRADED)
+
+
+@app.command()
+def similarity(hw: str = typer.Argument(..., help="Assignment, e.g. hw3."),
+               submissions: List[Path] = typer.Argument(..., help="Notebooks, folders or zips."),
+               out: Path = typer.Option(..., "-o", "--out", help="Output folder."),
+               previous: List[Path] = typer.Option(
+                   [], "--previous", help="Earlier terms' submissions (a folder or zip; repeat)."),
+               floor: Optional[float] = typer.Option(
+                   None, help="Lowest score listed (0-1; default 0.25)."),
+               course: Optional[Path] = CourseOption):
+    """Similar answers: every pair of submissions compared, the starter code excluded."""
+    from .similarity.write import plain
+
+    c = _course(course)
+    try:
+        run = api.similarity(hw, submissions, out, c, previous=previous, floor=floor)
+    except CourseError as e:
+        console.print(f"[red]{e}[/red]")
+        raise typer.Exit(2)
+    for m in run.matches[:10]:
+        console.print(f"{m.score:.2f}  {plain(m.a.student_id)}  {plain(m.b.student_id)}"
+                      f"{'  (earlier term)' if m.b.previous else ''}", markup=False,
+                      highlight=False)
+    for name, why in run.skipped:
+        console.print(f"not compared: {plain(name)}: {plain(why)}", markup=False,
+                      highlight=False)
+    console.print(f"{run.compared} submissions compared ({run.previous} from earlier terms) in "
+                  f"{run.seconds:.1f} s; {len(run.matches)} pairs above the floor: {run.csv}, "
+                  f"{run.html}", markup=False, highlight=False)
 
 
 @app.command()
@@ -154,8 +230,8 @@ def demo(out: Path = typer.Option(Path("out/demo"), "-o", "--out", help="Output 
     try:
         run = api.demo(out, c, log=lambda s: console.print(f"[bold]→ {s}[/bold]"))
     except CourseError as e:
-        console.print(f"[red]{e}[/red]")
-        raise typer.Exit(1)
+        console.print(Text(one_line(e), style="red"))
+        raise typer.Exit(codes.FAILED)
     for g in run.grades:
         print_gradebook(g)
     if run.quiz is not None:
@@ -167,15 +243,23 @@ def demo(out: Path = typer.Option(Path("out/demo"), "-o", "--out", help="Output 
 
 
 def print_gradebook(run: "api.GradeRun") -> None:
+    """The assignment's gradebook as a table. Every cell is plain text (ids and messages come
+    from submissions: never read as Rich markup, control characters removed); a row that
+    cannot be shown is replaced by one that says so."""
     frame = run.gradebook
-    table = Table(title=f"{run.assignment}: {len(frame)} submissions → {run.out}/gradebook.csv")
+    table = Table(title=Text(one_line(f"{run.assignment}: {len(frame)} submissions → "
+                                      f"{run.out}/gradebook.csv")))
     for col in ("student_id", "submission", "score", "status", "message"):
         table.add_column(col, overflow="fold", max_width=70 if col == "message" else 28)
     for _, row in frame.iterrows():
-        message = str(row["message"] if isinstance(row["message"], str) else "")
-        table.add_row(str(row["student_id"]), str(row["submission"]),
-                      f"{row['total']:g}/{row['max']:g}", str(row["status"]),
-                      message if len(message) <= 140 else message[:139] + "…")
+        try:
+            message = one_line(row["message"] if isinstance(row["message"], str) else "")
+            table.add_row(terminal(row["student_id"]), terminal(row["submission"]),
+                          Text(f"{row['total']:g}/{row['max']:g}"), terminal(row["status"]),
+                          Text(message if len(message) <= 140 else message[:139] + "…"))
+        except Exception as e:  # noqa: BLE001 - one row, not the table
+            table.add_row(terminal(row.get("student_id", "?")), terminal(row.get("submission")),
+                          Text("?"), Text("error"), Text(f"cannot be shown: {type(e).__name__}"))
     console.print(table)
 
 
@@ -196,8 +280,7 @@ def _config_path(config: Optional[Path], c: Optional[Course]) -> Path:
     for candidate in ("course.toml", "examples/course.toml"):
         if c is not None and (c.root / candidate).is_file():
             return c.root / candidate
-    console.print("[red]no course configuration: pass --config course.toml[/red]")
-    raise typer.Exit(2)
+    raise _usage_error("no course configuration: pass --config course.toml")
 
 
 def _publish(config, results, out, course, *, feedback: bool, reports: bool):
@@ -206,31 +289,37 @@ def _publish(config, results, out, course, *, feedback: bool, reports: bool):
         return api.publish(_config_path(config, c), results, out, c, feedback=feedback,
                            reports=reports)
     except (CourseError, ValueError) as e:
-        console.print(f"[red]{e}[/red]")
-        raise typer.Exit(2)
+        console.print(Text(one_line(e), style="red"))
+        raise typer.Exit(codes.FAILED)
 
 
 def print_publish(run) -> None:
     book = run.book
-    table = Table(title=f"{book.config.title}: {len(book.students)} students → {run.out}")
+    table = Table(title=Text(one_line(f"{book.config.title}: {len(book.students)} students "
+                                      f"→ {run.out}")))
     items = [i for i in book.item_info if not i["pending"]]
     for col in ["student_id", "name", *[i["name"] for i in items], "total %", "flags"]:
-        table.add_column(col, overflow="fold")
+        table.add_column(terminal(col), overflow="fold")
     for _, row in book.students.iterrows():
-        cells = [str(row["student_id"]), str(row["name"])]
-        cells += [f"{row[i['name']]:g}" for i in items]
-        cells += [f"{row['total_percent']:.1f}" if row["total_percent"] == row["total_percent"]
-                  else "", str(row["flags"])]
+        try:
+            cells = [terminal(row["student_id"]), terminal(row["name"])]
+            cells += [Text(number_or_text(row[i["name"]])) for i in items]
+            cells += [Text(f"{row['total_percent']:.1f}" if row["total_percent"]
+                           == row["total_percent"] else ""), terminal(row["flags"])]
+        except Exception as e:  # noqa: BLE001 - one row, not the table
+            cells = [terminal(row.get("student_id", "?")), Text("")] + [Text("")] * len(items) \
+                + [Text(""), Text(f"cannot be shown: {type(e).__name__}")]
         table.add_row(*cells)
     console.print(table)
     for name, path in run.files.items():
-        console.print(f"  {name}: {path}")
+        console.print(Text(one_line(f"  {name}: {path}")))
     if run.feedback:
-        console.print(f"  feedback: {len(run.feedback)} files in {run.out / 'feedback'}")
+        console.print(Text(one_line(f"  feedback: {len(run.feedback)} files in "
+                                    f"{run.out / 'feedback'}")))
     for name, path in run.reports.items():
-        console.print(f"  report {name}: {path}")
+        console.print(Text(one_line(f"  report {name}: {path}")))
     for line in book.issues:
-        console.print(f"[yellow]! {line}[/yellow]")
+        console.print(Text(f"! {one_line(line)}", style="yellow"))
 
 
 @app.command()
@@ -256,7 +345,7 @@ def publish(config: Optional[Path] = ConfigOption, results: Optional[Path] = Res
 
 
 @app.command("gradescope")
-def gradescope_bundle(hw: str = typer.Argument(..., help="Assignment, e.g. hw1."),
+def gradescope_bundle(hw: str = typer.Argument(..., metavar="HW", help="Assignment, e.g. hw1."),
                       out: Optional[Path] = typer.Option(None, "-o", "--out",
                                                          help="Zip to write (default: "
                                                          "build/HW/HW-gradescope.zip)."),
@@ -267,11 +356,11 @@ def gradescope_bundle(hw: str = typer.Argument(..., help="Assignment, e.g. hw1."
                       course: Optional[Path] = CourseOption):
     """The Gradescope autograder zip of HW: setup.sh, run_autograder, fixtures, grader."""
     c = _course(course)
+    _assignments(c, hw, allow_all=False)
     try:
         path = api.gradescope_bundle(hw, out, c, hidden_visibility=hidden)
     except (CourseError, ValueError) as e:
-        console.print(f"[red]{e}[/red]")
-        raise typer.Exit(2)
+        raise _usage_error(str(e))
     console.print(f"[green]✓[/green] {hw}: {path} (hidden cases: {hidden})")
 
 
@@ -291,7 +380,7 @@ def tokens(config: Path = typer.Option(..., "--config", help="Course configurati
         report = api.issue_tokens(config, out, _course(course) if course else None,
                                   staff=staff, rotate=rotate, store=store)
     except CourseError as e:
-        console.print(f"[red]{e}[/red]")
+        console.print(Text(one_line(e), style="red"))
         raise typer.Exit(2)
     console.print(f"[green]✓[/green] {report.path}: {report.students} students, "
                   f"{report.staff} staff; {len(report.new)} new token(s)"
@@ -319,7 +408,7 @@ def serve(config: Path = typer.Option(..., "--config", help="Course configuratio
                   store=store, workers=workers, executor=executor, scheduler=scheduler,
                   isolation=isolation, device=device)
     except (CourseError, ValueError) as e:
-        console.print(f"[red]{e}[/red]")
+        console.print(Text(one_line(e), style="red"))
         raise typer.Exit(2)
 
 

@@ -56,7 +56,8 @@ class Course:
         object.__setattr__(self, "root", Path(self.root).resolve())
         if self.build_root is None:  # AUTOGRADER_BUILD_ROOT keeps hidden fixtures elsewhere
             env = os.environ.get("AUTOGRADER_BUILD_ROOT")
-            object.__setattr__(self, "build_root", Path(env) if env else self.root / "build")
+            object.__setattr__(self, "build_root",
+                               Path(env).resolve() if env else self.root / "build")
 
     @classmethod
     def find(cls, start: Path | str | None = None) -> "Course":

@@ -28,9 +28,9 @@ import sys
 import time
 from pathlib import Path
 
-from autograder.sandbox import isolation, wire
+from autograder.sandbox import isolation, session, wire
+from autograder.sandbox.client import Zygote
 from autograder.sandbox.limits import Limits
-from autograder.sandbox.zygote import Zygote
 
 
 def empty_job() -> bytes:
@@ -100,7 +100,7 @@ def main() -> None:
             continue
         with Zygote(level) as z:
             def run_empty():
-                out = z.run(job, limits)
+                out = session.run_job(z, job, limits)
                 assert out.messages and out.messages[-1]["kind"] == "done", out
             empty = median_ms(run_empty, args.repeat, z)
             full = None

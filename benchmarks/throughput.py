@@ -107,7 +107,7 @@ def bare_seconds(course: Course, hw: str, notebook: Path, repeats: int = 5
     are cold), each the median of ``repeats``."""
     import torch
 
-    from autograder.sandbox import harness
+    from autograder.sandbox.worker import harness
 
     torch.set_num_threads(1)  # as in every sandbox
     fixtures, _ = fixture_store.ensure(course, course.config(hw))

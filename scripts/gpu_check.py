@@ -77,7 +77,7 @@ def _zygote_loads_no_cuda(course: Course, folder: Path) -> bool:
     from autograder import fixtures as fixture_store
     from autograder.grade.pipeline import Grader
     from autograder.ingest import collect
-    from autograder.sandbox.zygote import Zygote
+    from autograder.sandbox.client import Zygote
 
     config = course.config("hw1")
     fixtures, _ = fixture_store.ensure(course, config)

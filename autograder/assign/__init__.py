@@ -1,9 +1,10 @@
 """Building an assignment: master notebook → student notebook + hidden fixtures, then a self-check.
 
 1. check that the master notebook and ``grading.toml`` agree on questions and points;
-2. ``otter assign`` the master notebook; its student half becomes ``assignments/<hw>/`` (what
-   students receive: the notebook with stubs and the public tests), its autograder half goes to
-   ``build/<hw>/otter/`` (hidden);
+2. ``otter assign`` the master notebook; its student half becomes ``assignments/<hw>/<hw>.ipynb``
+   (what students receive: the notebook with stubs, made to work alone by :mod:`.standalone`:
+   a setup cell holding the public tests, the submission cells and, when the course has a
+   server, its submit cell), its autograder half goes to ``build/<hw>/otter/`` (hidden);
 3. make sure nothing hidden reached ``assignments/<hw>/``;
 4. derive the hidden fixtures from ``reference/`` (``autograder.fixtures``);
 5. self-check: grading the solution notebook must give full marks and grading the untouched
@@ -24,11 +25,12 @@ from pathlib import Path
 import yaml
 
 from .. import fixtures as fixture_store
+from .standalone import public_tests, standalone
 from ..course import Course, CourseError
 from ..grade.pipeline import Grader
 from ..grade.results import GradingResults
 from ..ingest.submission import Submission
-from ..sandbox.zygote import Zygote
+from ..sandbox.client import Zygote
 
 QUESTION_HEADER = re.compile(r"^\s*#\s*BEGIN QUESTION\s*$", re.MULTILINE)
 LEAK_MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "# SOLUTION", "BEGIN TEST CONFIG",
@@ -92,7 +94,10 @@ def _otter_error(output: str) -> str:
     return "\n".join(failed[:40] or lines[-15:])
 
 
-def run_otter_assign(course: Course, hw: str, run_tests: bool = True) -> None:
+def run_otter_assign(course: Course, hw: str, run_tests: bool = True,
+                     server: str | None = None) -> None:
+    """otter assign ``hw``'s master notebook; write the standalone student notebook (with the
+    course server's submit cell when ``server`` is its address) and otter's autograder half."""
     master = course.solution_notebook(hw)
     with tempfile.TemporaryDirectory(prefix=f"assign-{hw}-") as tmp:
         dist = Path(tmp) / "dist"
@@ -105,6 +110,13 @@ def run_otter_assign(course: Course, hw: str, run_tests: bool = True) -> None:
             raise BuildError(f"otter assign failed for {hw}:\n" +
                              _otter_error(proc.stderr.strip() or proc.stdout.strip()))
         student, autograder = dist / "student", dist / "autograder"
+        try:
+            nb = standalone(json.loads((student / f"{hw}.ipynb").read_text()), hw,
+                            public_tests(student / "tests"), server)
+        except ValueError as e:
+            raise BuildError(str(e)) from None
+        shutil.rmtree(student / "tests")  # now inside the notebook
+        (student / f"{hw}.ipynb").write_text(json.dumps(nb))
         problems = leaks(student)
         if problems:
             raise BuildError(f"{hw}: the student notebook would leak: " + "; ".join(problems))
@@ -125,8 +137,9 @@ def stable_cell_ids(notebook: Path) -> None:
     """otter assign gives cells fresh random ids on every run; number them instead, so that
     rebuilding an unchanged master notebook leaves the committed student notebook unchanged."""
     nb = json.loads(notebook.read_text())
+    with_ids = (nb.get("nbformat"), nb.get("nbformat_minor", 0)) >= (4, 5)
     for index, cell in enumerate(nb["cells"]):
-        if "id" in cell:
+        if with_ids or "id" in cell:
             cell["id"] = f"cell-{index:03d}"
     notebook.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
 
@@ -167,13 +180,15 @@ def self_check(grader: Grader, solution: Path, stub: Path) -> tuple[GradingResul
 
 
 def build(course: Course, hw: str, *, otter: bool = True, otter_tests: bool = True,
-          check: bool = True, device: str = "cpu") -> BuildReport:
+          check: bool = True, device: str = "cpu", server: str | None = None) -> BuildReport:
+    """Build ``hw`` (see the module docstring); ``server``: the course server's address, for
+    the notebook's submit cell (``None``: no submit cell)."""
     config = course.config(hw)
     if not course.solution_notebook(hw).is_file():
         raise BuildError(f"{hw}: missing master notebook {course.solution_notebook(hw)}")
     check_questions(course, hw)
     if otter:
-        run_otter_assign(course, hw, run_tests=otter_tests)
+        run_otter_assign(course, hw, run_tests=otter_tests, server=server)
     fixtures, regenerated = fixture_store.ensure(course, config)
     report = BuildReport(hw, course.student_notebook(hw), regenerated, len(fixtures.cases),
                          sum(c.hidden for c in fixtures.cases))

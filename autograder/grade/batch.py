@@ -24,9 +24,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Sequence
 
-from ..course import AssignmentConfig, Course
+from ..course import AssignmentConfig, Course, CourseError
 from ..gradebook import assignment_gradebook, write_assignment_gradebook
-from ..ingest import collect
+from ..ingest import IngestError, collect
 from .dask_executor import DaskExecutor
 from .executor import Executor
 from .incremental import Plan, inputs_digest, plan
@@ -57,6 +57,17 @@ class GradeRun:
     seconds: float = 0.0
 
 
+def course_groups(course: Course) -> Path | None:
+    """The groups file (``groups =``) of the course's ``course.toml`` (or
+    ``examples/course.toml``), if it names one."""
+    from ..gradebook.config import load_config
+
+    for candidate in ("course.toml", "examples/course.toml"):
+        if (course.root / candidate).is_file():
+            return load_config(course.root / candidate).groups
+    return None
+
+
 def make_executor(options: GradeOptions) -> Executor:
     if options.executor == "dask":
         return DaskExecutor(options.scheduler, options.isolation, options.workers,
@@ -83,11 +94,14 @@ def grade_batch(course: Course, hw: str, submissions: Sequence[str | Path], out:
     config = course.config(hw)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    try:  # before anything is stored: a path that does not exist stops the run here
+        subs = collect(list(submissions), assignment=hw, groups=course_groups(course))
+    except IngestError as e:
+        raise CourseError(str(e)) from None
     store = ResultStore(options.store or default_url(out))
     executor = make_executor(options)
     regenerated, grader = False, None
     try:
-        subs = collect(list(submissions))
         digest = inputs_digest(course, hw)
         fingerprint = None if options.regrade else store.fingerprint_for(digest)
         if fingerprint is None:  # the fixtures' inputs changed, or a new store: load them
@@ -102,7 +116,8 @@ def grade_batch(course: Course, hw: str, submissions: Sequence[str | Path], out:
             if grader.fixtures.fingerprint != fingerprint:  # the digest missed one of its inputs
                 raise RuntimeError(f"{hw}: the fixtures' fingerprint differs from the one the "
                                    f"store holds for their inputs; grade with --regrade")
-        results = run_plan(planned, grader, executor, Sink(out, store, on_result), on_start)
+        results = run_plan(planned, grader, executor,
+                           Sink(out, store, on_result, replace=options.regrade), on_start)
         everything = store.latest(hw)
     finally:
         executor.close()
@@ -153,7 +168,7 @@ def write_result(out: Path, result: GradingResults, log: str) -> Path:
     if log:
         logs = out / "logs"
         logs.mkdir(exist_ok=True)
-        (logs / f"{result.submission}.txt").write_text(log)
+        (logs / f"{result.submission}.txt").write_text(log, encoding="utf-8", errors="replace")
     return path
 
 
@@ -175,8 +190,9 @@ class Sink:
     results folder, the caller's callback."""
 
     def __init__(self, out: Path | None, store: ResultStore | None,
-                 on_result: OnResult | None) -> None:
+                 on_result: OnResult | None, replace: bool = False) -> None:
         self.out, self.store, self.on_result = out, store, on_result
+        self.replace = replace  # a regrade: a new run replaces the stored one of its key
         self.lock = threading.Lock()
 
     def reused(self, result: GradingResults) -> None:
@@ -187,10 +203,33 @@ class Sink:
                 self.on_result(result, True)
 
     def graded(self, result: GradingResults, log: str) -> None:
-        if self.store is not None:
-            self.store.put(result)
-        if self.out is not None:
-            write_result(self.out, result, log)
+        """Store and write one result. A result that cannot be stored or written (what the
+        submission made of it is at fault, not the batch) is replaced by an ``error`` result
+        that says why, which can."""
+        try:
+            self._keep(result, log)
+        except Exception as e:  # noqa: BLE001 - contained to this submission
+            result = unstorable(result, e)
+            self._keep(result, "")
         if self.on_result:
             with self.lock:
                 self.on_result(result, False)
+
+    def _keep(self, result: GradingResults, log: str) -> None:
+        if self.store is not None:
+            self.store.put(result, replace=self.replace)
+        if self.out is not None:
+            write_result(self.out, result, log)
+
+
+def unstorable(result: GradingResults, error: BaseException) -> GradingResults:
+    """What is kept of a result that could not be stored: its identity, status ``error`` and
+    the reason."""
+    return GradingResults(
+        assignment=result.assignment, submission=result.submission,
+        student_id=result.student_id, source=result.source, sha256=result.sha256,
+        status="error", message=f"its result could not be stored: {type(error).__name__}: "
+                                f"{str(error)[:300]}",
+        max_score=result.max_score, seconds=result.seconds, isolation=result.isolation,
+        device=result.device, grader_version=result.grader_version,
+        fixtures=result.fixtures, submitted_at=result.submitted_at)

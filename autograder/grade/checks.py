@@ -5,6 +5,12 @@ reported by the sandbox (it is where the call happens); the rest compare the ret
 the reference output here. The first rung that fails gives the message, which names the thing:
 "`logistic_loss` returned shape (4,), expected ()". For hidden cases a message may name types,
 shapes and dtypes (properties of the function's contract) but never an input or expected value.
+
+A hidden case's message names the rung that failed (type, length, keys, shape, dtype, finite,
+tolerance) and what the contract expects of it, never what the student's code returned: a
+returned shape, dtype, length, key or value is chosen by code that has seen the hidden input, so
+echoing it would hand that input back (``torch.empty((0, a, b))`` with ``a``, ``b`` computed
+from it). See docs/ISOLATION.md.
 """
 from __future__ import annotations
 
@@ -69,18 +75,20 @@ def compare(got: Any, expected: Any, what: str, case: FixtureCase) -> Verdict:
     if isinstance(expected, bool):
         if not isinstance(got, (bool, torch.Tensor)) or (
                 isinstance(got, torch.Tensor) and got.numel() != 1):
-            return Verdict(False, f"{what} returned {_kind(got)}, expected a bool")
+            return _wrong_type(what, case, got, "a bool")
         ok = bool(got) == expected
         return PASS if ok else Verdict(False, _mismatch(what, case, got, expected))
     if isinstance(expected, (int, float)):
         if isinstance(got, torch.Tensor) and got.numel() == 1:
             got = got.item()
         if isinstance(got, bool) or not isinstance(got, (int, float)):
-            return Verdict(False, f"{what} returned {_kind(got)}, expected a number")
+            return _wrong_type(what, case, got, "a number")
         if isinstance(expected, int):
             ok = float(got).is_integer() and int(got) == expected
         else:
             if not math.isfinite(got):
+                if case.hidden:
+                    return Verdict(False, f"{what} is not finite, expected a finite number")
                 return Verdict(False, f"{what} returned {got}, expected a finite number")
             ok = math.isclose(got, expected, rel_tol=case.rtol, abs_tol=case.atol)
         return PASS if ok else Verdict(False, _mismatch(what, case, got, expected))
@@ -89,9 +97,12 @@ def compare(got: Any, expected: Any, what: str, case: FixtureCase) -> Verdict:
         return PASS if ok else Verdict(False, _mismatch(what, case, got, expected))
     if isinstance(expected, (list, tuple)):
         if not isinstance(got, (list, tuple)):
-            return Verdict(False, f"{what} returned {_kind(got)}, expected a "
-                                  f"{type(expected).__name__} of {len(expected)}")
+            return _wrong_type(what, case, got,
+                               f"a {type(expected).__name__} of {len(expected)}")
         if len(got) != len(expected):
+            if case.hidden:
+                return Verdict(False, f"{what} has the wrong length, expected "
+                                      f"{len(expected)}")
             return Verdict(False, f"{what} returned a {type(got).__name__} of {len(got)}, "
                                   f"expected {len(expected)}")
         for i, (g, e) in enumerate(zip(got, expected)):
@@ -101,8 +112,11 @@ def compare(got: Any, expected: Any, what: str, case: FixtureCase) -> Verdict:
         return PASS
     if isinstance(expected, dict):
         if not isinstance(got, dict):
-            return Verdict(False, f"{what} returned {_kind(got)}, expected a dict")
+            return _wrong_type(what, case, got, "a dict")
         if set(got) != set(expected):
+            if case.hidden:
+                return Verdict(False, f"{what} does not have the expected keys "
+                                      f"{sorted(expected)}")
             missing = sorted(set(expected) - set(got))
             extra = sorted(set(got) - set(expected))
             return Verdict(False, f"{what} has keys missing {missing} / unexpected {extra}")
@@ -117,13 +131,20 @@ def compare(got: Any, expected: Any, what: str, case: FixtureCase) -> Verdict:
 def _compare_tensor(got: Any, expected: torch.Tensor, what: str, case: FixtureCase) -> Verdict:
     tensor = _as_tensor(got, expected)
     if tensor is None:
-        return Verdict(False, f"{what} returned {_kind(got)}, expected a tensor")
+        return _wrong_type(what, case, got, "a tensor")
     got = tensor
     if got.shape != expected.shape:
+        if case.hidden:
+            return Verdict(False, f"{what} has the wrong shape")
         return Verdict(False, f"{what} returned shape {_shape(got)}, expected {_shape(expected)}")
     if case.exact_dtype and got.dtype != expected.dtype:
+        if case.hidden:
+            return Verdict(False, f"{what} has the wrong dtype, expected {expected.dtype}")
         return Verdict(False, f"{what} returned dtype {got.dtype}, expected {expected.dtype}")
     if _category(got.dtype) != _category(expected.dtype):
+        if case.hidden:
+            return Verdict(False, f"{what} has the wrong dtype, expected a "
+                                  f"{_category(expected.dtype)} tensor")
         return Verdict(False, f"{what} returned dtype {got.dtype}, expected a "
                               f"{_category(expected.dtype)} tensor")
     if expected.is_floating_point():
@@ -149,6 +170,12 @@ def _compare_tensor(got: Any, expected: torch.Tensor, what: str, case: FixtureCa
     detail = (f"{wrong} of {close.numel()} elements differ; first at index {index}: got "
               f"{got[index].item():.6g}, expected {expected[index].item():.6g}")
     return Verdict(False, f"{what} values do not match the reference: {detail}")
+
+
+def _wrong_type(what: str, case: FixtureCase, got: Any, expected: str) -> Verdict:
+    if case.hidden:
+        return Verdict(False, f"{what} has the wrong type, expected {expected}")
+    return Verdict(False, f"{what} returned {_kind(got)}, expected {expected}")
 
 
 def _mismatch(what: str, case: FixtureCase, got: Any, expected: Any) -> str:

@@ -46,7 +46,7 @@ _LOCK = threading.Lock()
 
 
 def _checkout(level: str):
-    from ..sandbox.zygote import Zygote  # the sandbox: on the worker, once it grades
+    from ..sandbox.client import Zygote  # the sandbox: on the worker, once it grades
 
     with _LOCK:
         idle = _IDLE.setdefault(level, [])

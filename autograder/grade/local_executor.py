@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from .pipeline import Grader
 
 # submissions per worker from which its zygote backs itself with huge pages: ~0.7 s once, ~14 ms
-# of CPU less per submission (see autograder.sandbox.zygote._huge_pages)
+# of CPU less per submission (see autograder.sandbox.worker.memory.huge_pages)
 HUGE_PAGES_FROM = 50
 
 
@@ -27,7 +27,7 @@ def wants_huge_pages(submissions: int, workers: int) -> bool:
 
 
 def _zygote(level: str, huge_pages: bool):
-    from ..sandbox.zygote import Zygote  # the sandbox: only once a submission is to be graded
+    from ..sandbox.client import Zygote  # the sandbox: only once a submission is to be graded
 
     return Zygote(level=level, huge_pages=huge_pages)
 

@@ -17,8 +17,11 @@ from ..fixtures import FixtureCase, Fixtures
 from ..ingest import NotebookError, Submission, code_cells
 from ..sandbox import session, wire
 from ..sandbox.limits import Limits
-from ..sandbox.zygote import RunOutput, Zygote
+from ..sandbox.client import Zygote
+from ..sandbox.session import RunOutput
 from ..specs import Case, get_spec
+from . import points
+from ..textsafe import clean
 from .checks import Verdict, compare
 from .results import GradingResults, QuestionResult, TestCaseResult
 from .version import GRADER_VERSION
@@ -82,20 +85,45 @@ class Grader:
             max_score=self.config.max_score, isolation=zygote.level, device=self.device,
             grader_version=GRADER_VERSION, fixtures=self.fixtures.fingerprint,
             submitted_at=sub.submitted_at)
+        result.message = sub.note  # what ingestion assumed or changed; kept by score()
         try:
+            data = sub.data  # read now (a zip member); may set sub.error
             if sub.error:
                 raise NotebookError(sub.error)
-            cells = code_cells(sub.data)
+            cells = code_cells(data)
         except NotebookError as e:
             return Ran(result, None, str(e), time.perf_counter() - start)
-        run = zygote.run(self.parsed_job(cells), self.limits)
+        except Exception as e:  # noqa: BLE001 - a notebook no reader expected
+            return Ran(result, None, f"unreadable notebook: {_reason(e)}",
+                       time.perf_counter() - start)
+        try:
+            run = session.run_job(zygote, self.parsed_job(cells), self.limits)
+        except Exception as e:  # noqa: BLE001 - contained to this submission
+            # what this submission holds could not be sent to the sandbox (e.g. a cell longer
+            # than the wire allows): its own row says so; the batch goes on
+            return Ran(result, None, f"could not be graded: {_reason(e)}",
+                       time.perf_counter() - start)
         return Ran(result, run, "", time.perf_counter() - start)
 
     def score(self, ran: "Ran") -> tuple[GradingResults, str]:
+        """Verdicts and points for a run; a run whose output cannot be scored gives an
+        ``error`` result with the reason, never an exception."""
+        try:
+            result, log = self._score_run(ran)
+        except Exception as e:  # noqa: BLE001 - contained to this submission
+            result = ran.result
+            result.status, result.message = "error", f"could not be scored: {_reason(e)}"
+            result.questions = self._score({}, reason="not graded: its results could not be "
+                                                      "scored")
+            log = ""
+        return result.sanitize(), clean(log)
+
+    def _score_run(self, ran: "Ran") -> tuple[GradingResults, str]:
         start = time.perf_counter()
         result, run = ran.result, ran.run
+        note = result.message
         if run is None:
-            result.status, result.message = "error", ran.error
+            result.status, result.message = "error", "; ".join(filter(None, [ran.error, note]))
             result.questions = self._score({}, reason=f"not graded: {ran.error}")
             result.seconds = ran.seconds + time.perf_counter() - start
             return result, ""
@@ -103,8 +131,7 @@ class Grader:
                    for m in run.messages if m.get("kind") == "case"}
         result.status, result.message, reason = _run_status(run, self.limits)
         notes = _cell_notes(run)
-        if notes:
-            result.message = "; ".join(filter(None, [result.message, notes]))
+        result.message = "; ".join(filter(None, [result.message, notes, note]))
         result.questions = self._score(reports, reason)
         result.seconds = ran.seconds + time.perf_counter() - start
         log = run.output.decode("utf-8", "replace")
@@ -125,9 +152,9 @@ class Grader:
                     question=q.name, name=case.name, score=score, max_score=case.points,
                     hidden=case.hidden, passed=verdict.passed, message=verdict.message,
                     seconds=float((report or {}).get("seconds", 0.0) or 0.0)))
-            # all cases passed gives exactly the question's points, whatever the float sum
+            # all cases passed gives exactly the question's points; else their exact sum
             qr.score = q.points if all(c.passed for c in qr.cases) else \
-                round(sum(c.score for c in qr.cases), 6)
+                points.total(c.score for c in qr.cases)
             questions.append(qr)
         return questions
 
@@ -200,12 +227,14 @@ def _verdict(case: FixtureCase, report: dict | None, reason: str) -> Verdict:
             return Verdict(False, f"{fn} not called again: an earlier case hit the time limit")
         return Verdict(False, f"{fn} did not finish within its time limit")
     if status == "error":
+        if case.hidden:  # its type, message and line could each encode the hidden input
+            return Verdict(False, f"{fn} raised an exception")
         where = f" ({report['where']})" if report.get("where") else ""
-        if case.hidden:  # the message could echo hidden inputs: name the exception only
-            return Verdict(False, f"{fn} raised {report.get('error_type')}{where}")
         return Verdict(False, f"{fn} raised {report.get('error_type')}: "
                               f"{report.get('error_message')}{where}")
     if status == "unencodable":
+        if case.hidden:
+            return Verdict(False, f"{fn} returned a value that cannot be graded")
         return Verdict(False, f"{fn} returned a value that cannot be graded: "
                               f"{report.get('error_message')}")
     if status != "returned" or "value" not in report:
@@ -217,6 +246,10 @@ def _verdict(case: FixtureCase, report: dict | None, reason: str) -> Verdict:
         ok, message = spec.judge(value, Case(name=case.name, secret=case.secret))
         return Verdict(bool(ok), f"{fn}: {message}" if message else "")
     return compare(value, case.expected, fn, case)
+
+
+def _reason(error: BaseException) -> str:
+    return f"{type(error).__name__}: {str(error)[:300]}"
 
 
 def with_limits(grader: Grader, **changes: Any) -> Grader:

@@ -86,6 +86,19 @@ def _chunks(items: Sequence, size: int = CHUNK) -> Iterable[Sequence]:
         yield items[i:i + size]
 
 
+def _readable(row) -> GradingResults:
+    """A stored row as a result; one that cannot be read back (written by another version,
+    damaged) is an ``error`` result of the same submission that says so, never an exception."""
+    try:
+        return GradingResults.from_dict(json.loads(row[0]))
+    except Exception as e:  # noqa: BLE001 - one row, not the whole store
+        return GradingResults(
+            assignment=row[1], submission=row[2], student_id=row[3], source="", sha256=row[4],
+            status="error", message=f"the stored result cannot be read ({type(e).__name__}); "
+                                    "grade it again with --regrade",
+            max_score=float(row[7] or 0.0), fixtures=row[5], grader_version=row[6])
+
+
 class ResultStore:
     """Graded results by key; safe to share between threads, processes and hosts."""
 
@@ -125,9 +138,10 @@ class ResultStore:
                 time.sleep(0.2 * (attempt + 1))
 
     # ------------------------------------------------------------------------ writing
-    def put(self, result: GradingResults) -> bool:
+    def put(self, result: GradingResults, replace: bool = False) -> bool:
         """Store one result in its own transaction; False if that key was already there (it
-        is then marked seen instead)."""
+        is then marked seen instead, or, with ``replace`` (a regrade), overwritten: the new
+        run is the answer from now on)."""
         now = _now()
         row = {
             "key": key_of(result), "assignment": result.assignment,
@@ -141,8 +155,14 @@ class ResultStore:
             with self.engine.begin() as conn:
                 conn.execute(results_table.insert().values(**row))
             return True
-        except IntegrityError:  # graded meanwhile by someone else: the same answer
-            self.seen([result])
+        except IntegrityError:  # graded before, or meanwhile by someone else
+            if replace:
+                fresh = {k: v for k, v in row.items() if k != "key"}
+                with self.engine.begin() as conn:
+                    conn.execute(update(results_table)
+                                 .where(results_table.c.key == row["key"]).values(**fresh))
+            else:  # the same answer
+                self.seen([result])
             return False
 
     def seen(self, results: Sequence[GradingResults], refresh: Sequence[GradingResults] = ()
@@ -197,7 +217,11 @@ class ResultStore:
                     t.assignment == assignment, t.sha256.in_(chunk), t.fixtures == fixtures,
                     t.grader_version == grader_version)
                 for sha, name, data in conn.execute(query):
-                    found.setdefault(sha, {})[name] = GradingResults.from_dict(json.loads(data))
+                    try:
+                        result = GradingResults.from_dict(json.loads(data))
+                    except Exception:  # noqa: BLE001 - unreadable: graded again instead
+                        continue
+                    found.setdefault(sha, {})[name] = result
         return found
 
     def results(self, assignment: str | None = None) -> list[GradingResults]:
@@ -222,8 +246,10 @@ class ResultStore:
             keys = [key for _, key in best.values()]
             found = []
             for chunk in _chunks(keys):
-                found += [GradingResults.from_dict(json.loads(r[0])) for r in
-                          conn.execute(select(t.data).where(t.key.in_(chunk)))]
+                found += [_readable(row) for row in conn.execute(
+                    select(t.data, t.assignment, t.submission, t.student_id, t.sha256,
+                           t.fixtures, t.grader_version, t.max_score)
+                    .where(t.key.in_(chunk)))]
         return sorted(found, key=lambda r: (r.student_id, r.submission))
 
     def count(self, assignment: str | None = None) -> int:

@@ -17,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..grade.results import GradingResults
+from ..textsafe import clean, csv_frame, text_frame
 
 BASE_COLUMNS = ["student_id", "submission", "status"]
 CASE_COLUMNS = ["assignment", "submission", "student_id", "status", "submitted_at", "question",
@@ -30,7 +31,7 @@ def load_results(out: Path) -> list[GradingResults]:
     for path in sorted((Path(out) / "results").glob("*.json")):
         try:
             results.append(GradingResults.from_gradescope(json.loads(path.read_text())))
-        except (ValueError, KeyError, TypeError) as e:
+        except Exception as e:  # noqa: BLE001 - one unreadable file, not the gradebook
             print(f"warning: skipping {path}: {type(e).__name__}: {e}")
     return results
 
@@ -40,12 +41,12 @@ def assignment_gradebook(results: list[GradingResults]) -> pd.DataFrame:
     rows = []
     question_names: list[str] = []
     for r in results:
-        row = {"student_id": r.student_id, "submission": r.submission}
+        row = {"student_id": clean(r.student_id), "submission": clean(r.submission)}
         for q in r.questions:
             row[q.name] = q.score
             if q.name not in question_names:
                 question_names.append(q.name)
-        row.update(total=r.score, max=r.max_score, status=r.status, message=r.message,
+        row.update(total=r.score, max=r.max_score, status=r.status, message=clean(r.message),
                    isolation=r.isolation, seconds=round(r.seconds, 3))
         rows.append(row)
     columns = ["student_id", "submission", *question_names, "total", "max", "status", "message",
@@ -56,7 +57,7 @@ def assignment_gradebook(results: list[GradingResults]) -> pd.DataFrame:
 
 def write_assignment_gradebook(results: list[GradingResults], out: Path) -> Path:
     path = Path(out) / "gradebook.csv"
-    assignment_gradebook(results).to_csv(path, index=False)
+    csv_frame(assignment_gradebook(results)).to_csv(path, index=False)
     return path
 
 
@@ -67,11 +68,12 @@ def cases_frame(results: list[GradingResults]) -> pd.DataFrame:
         for q in r.questions:
             for c in q.cases:
                 rows.append({
-                    "assignment": r.assignment, "submission": r.submission,
-                    "student_id": r.student_id, "status": r.status,
+                    "assignment": r.assignment, "submission": clean(r.submission),
+                    "student_id": clean(r.student_id), "status": r.status,
                     "submitted_at": getattr(r, "submitted_at", ""), "question": q.name,
                     "case": c.name, "hidden": c.hidden, "passed": c.passed, "score": c.score,
-                    "max_score": c.max_score, "seconds": c.seconds, "message": c.message,
+                    "max_score": c.max_score, "seconds": c.seconds,
+                    "message": clean(c.message),
                     "sha256": r.sha256, "fixtures": r.fixtures,
                     "grader_version": r.grader_version, "device": r.device,
                     "isolation": r.isolation})
@@ -86,12 +88,12 @@ def write_cases(results: list[GradingResults], out: Path, stem: str = "cases") -
     out.mkdir(parents=True, exist_ok=True)
     frame = cases_frame(results)
     paths = [out / f"{stem}.csv"]
-    frame.to_csv(paths[0], index=False)
+    csv_frame(frame).to_csv(paths[0], index=False)
     try:
         import pyarrow  # noqa: F401 - optional: Parquet is written only where it is installed
     except ImportError:
         print(f"warning: pyarrow is not installed; {stem}.parquet not written")
         return paths
     paths.append(out / f"{stem}.parquet")
-    frame.to_parquet(paths[1], index=False)
+    text_frame(frame).to_parquet(paths[1], index=False)
     return paths

@@ -1,7 +1,8 @@
 """The course configuration: ``course.toml``.
 
-Paths are relative to the file; ``{results}`` in a path stands for the results root (the folder
-holding ``<hw>/results/*.json``, given by ``--results`` or ``results =`` here). Due dates are TOML
+Paths here are relative to the file; ``{results}`` in a path stands for the results root (the
+folder holding ``<hw>/results/*.json``, given by ``--results``, relative to the current folder
+like every path on the command line, or ``results =`` here). Due dates are TOML
 datetimes; without a UTC offset they are in the course's ``timezone``. ::
 
     title = "AIMS 5740"
@@ -9,6 +10,8 @@ datetimes; without a UTC offset they are in the course's ``timezone``. ::
     roster = "roster.csv"            # student_id, name, email, section (+ canvas_id, sis_id)
     results = "../out/demo"          # default results root
     select = "latest"                # latest | best | last   (which submission counts)
+    groups = "groups.csv"            # optional: Canvas's group export; a group's submission
+                                     # counts for every member (read by `grade`)
 
     [late]
     grace_minutes = 15               # late by less than this: on time
@@ -113,6 +116,7 @@ class CourseConfig:
     extensions: list[Extension] = field(default_factory=list)
     canvas: dict[str, str] = field(default_factory=dict)
     path: Path | None = None
+    groups: Path | None = None  # Canvas's group CSV export: a group submission is every member's
 
     @property
     def tz(self) -> ZoneInfo | timezone:
@@ -187,13 +191,13 @@ def load_config(path: str | Path, results_root: str | Path | None = None) -> Cou
 def config_from_dict(data: dict[str, Any], base: Path | str = ".",
                      results_root: str | Path | None = None,
                      path: Path | None = None) -> CourseConfig:
-    base = Path(base)
+    base = Path(os.path.abspath(base))
     where = str(path or "course config")
     try:
         tz_name = str(data.get("timezone", "UTC"))
         tz = _zone(tz_name)
-        if results_root is not None:
-            root: Path | None = Path(results_root)
+        if results_root is not None:  # given on the command line: from the current folder
+            root: Path | None = Path(os.path.abspath(Path(results_root).expanduser()))
         else:
             root = _path(data.get("results"), base, None)
         select = str(data.get("select", "latest"))
@@ -254,7 +258,8 @@ def config_from_dict(data: dict[str, Any], base: Path | str = ".",
             title=str(data.get("title", "Course")), timezone=tz_name,
             roster=_path(data.get("roster"), base, root), results_root=root, select=select,
             late=late, items=items, extensions=extensions,
-            canvas={k: str(v) for k, v in dict(data.get("canvas", {})).items()}, path=path)
+            canvas={k: str(v) for k, v in dict(data.get("canvas", {})).items()}, path=path,
+            groups=_path(data.get("groups"), base, root))
     except KeyError as e:
         raise ConfigError(f"{where}: missing key {e.args[0]!r}") from None
     except (TypeError, ValueError) as e:

@@ -5,8 +5,9 @@ Inputs are plain :class:`~autograder.grade.results.GradingResults` lists per ass
 store) and a scores CSV per quiz-like item (``student_id, score, max_score``).
 
 For each student and assignment, every submission is a candidate. Its time is, in order: the
-item's times CSV, the ``submitted_at`` that ingestion stored, or unknown (counted as on time, and
-flagged). The configured selection picks the one that counts:
+item's times CSV, the ``submitted_at`` that ingestion stored, or unknown: counted as on time, and
+flagged, unless Canvas marked the file ``LATE``: then it is charged as 1 day late, the least a late
+submission can be (:func:`assumed_late`). The configured selection picks the one that counts:
 
 * ``latest``: the latest on-time submission; if none is on time, the latest late one;
 * ``best``: the highest score after the late penalty;
@@ -30,6 +31,7 @@ import pandas as pd
 from ..grade.results import GradingResults
 from ..ingest.canvas import marked_late
 from ..lms.canvas import write_canvas_csv
+from ..textsafe import clean, csv_frame
 from . import load_results
 from .config import ConfigError, CourseConfig, Item, add_item, aware, discover, load_config
 from .late import Lateness, lateness, penalty
@@ -86,12 +88,12 @@ class CourseGradebook:
         paths = {"gradebook": out / "gradebook.csv", "items": out / "items.csv",
                  "submissions": out / "submissions.csv", "unmatched": out / "unmatched.csv",
                  "canvas": out / "canvas.csv", "issues": out / "issues.txt"}
-        self.students.to_csv(paths["gradebook"], index=False)
-        self.items.to_csv(paths["items"], index=False)
-        self.submissions.to_csv(paths["submissions"], index=False)
-        self.unmatched.to_csv(paths["unmatched"], index=False)
+        for name in ("gradebook", "items", "submissions", "unmatched"):
+            frame = self.students if name == "gradebook" else getattr(self, name)
+            csv_frame(frame).to_csv(paths[name], index=False)
         write_canvas_csv(self, paths["canvas"])
-        paths["issues"].write_text("".join(f"{line}\n" for line in self.issues))
+        paths["issues"].write_text("".join(f"{clean(line)}\n" for line in self.issues),
+                                   encoding="utf-8")
         return paths
 
 
@@ -318,8 +320,8 @@ def course_gradebook(config: CourseConfig | str | Path, *,
     for r in item_rows:
         if "time-unknown" in r["flags"] and "canvas-late" in r["flags"]:
             issues.append(f"{r['item']}: {r['student_id']} is marked LATE by Canvas but its "
-                          "submission time is unknown: no penalty applied (add it to the "
-                          "item's times CSV)")
+                          "submission time is unknown: charged as 1 day late, the least a "
+                          "late submission can be (add its time to the item's times CSV)")
     return CourseGradebook(config, roster, students, items_frame, submissions_frame, unmatched,
                            item_info, results, issues)
 
@@ -331,6 +333,12 @@ ITEM_COLUMNS = ["student_id", "name", "section", "on_roster", "item", "kind", "w
 SUBMISSION_COLUMNS = ["item", "student_id", "raw_id", "on_roster", "submission", "status",
                       "submitted_at", "due", "late_days", "raw_score", "penalty", "score",
                       "max_points", "counted", "flags", "source"]
+
+
+def assumed_late(due: datetime) -> Lateness:
+    """A submission Canvas marked ``LATE`` whose time is unknown: 1 started day late (the least
+    a late submission can be), so the late policy applies as configured."""
+    return Lateness(False, due, 0.0, 1)
 
 
 def _choose(config: CourseConfig, item: Item, meta: dict[str, Any], st: dict[str, Any],
@@ -361,6 +369,8 @@ def _choose(config: CourseConfig, item: Item, meta: dict[str, Any], st: dict[str
     for c in mine:
         late: Lateness = (lateness(c.submitted_at, due, config.late) if item.late_policy
                           else lateness(None, None, config.late))
+        if c.canvas_late and c.submitted_at is None and due is not None and item.late_policy:
+            late = assumed_late(due)  # Canvas says late, no time says how late
         pen = penalty(c.score, points, late.days, budget, config.late)
         evaluated.append((c, late, pen))
 

@@ -17,11 +17,10 @@ from __future__ import annotations
 
 import zipfile
 from datetime import date, datetime
-from functools import partial
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from .files import IGNORED, member_problem, read_file, read_member
+from .files import IGNORED, MAX_NOTEBOOK_BYTES, FileLoader, MemberLoader, member_problem
 from .submission import Submission
 
 METADATA_NAME = "submission_metadata.yml"
@@ -129,11 +128,12 @@ def _export_submissions(metadata: dict[str, dict[str, Any]],
                 name = f"{sid}_{folder}"
                 if len(notebooks) > 1:
                     name += f"_{PurePosixPath(path).stem}"
-                data, error = read() if callable(read) else (b"", str(read))
+                error = "" if callable(read) else str(read)
                 if folder not in metadata and not error:
                     error = f"folder not named in {METADATA_NAME}"
-                found.append(Submission(name, sid, source, data, error=error,
-                                        submitted_at=record["created_at"]))
+                found.append(Submission(name, sid, source, b"", error=error,
+                                        submitted_at=record["created_at"],
+                                        loader=read if callable(read) and not error else None))
     if not found:
         found.append(Submission(PurePosixPath(where).name, PurePosixPath(where).stem, where, b"",
                                 error="Gradescope export holds no submissions"))
@@ -147,13 +147,16 @@ def metadata_member(zf: zipfile.ZipFile) -> str | None:
     return min(names, key=lambda n: (n.count("/"), n)) if names else None
 
 
-def submissions_from_zip(zf: zipfile.ZipFile, path: Path) -> list[Submission]:
-    """Every submission in a Gradescope export zip (read in memory, nothing extracted)."""
+def submissions_from_zip(zf: zipfile.ZipFile, path: Path,
+                         limit: int = MAX_NOTEBOOK_BYTES) -> list[Submission]:
+    """Every submission in a Gradescope export zip (listed now, each read when graded)."""
     meta_name = metadata_member(zf)
     assert meta_name is not None
     base = PurePosixPath(meta_name).parent
     try:
-        metadata = parse_metadata(zf.read(meta_name).decode("utf-8", "replace"))
+        with zf.open(meta_name) as meta:
+            text = meta.read(MAX_NOTEBOOK_BYTES).decode("utf-8", "replace")
+        metadata = parse_metadata(text)
     except Exception as e:  # noqa: BLE001 - any YAML problem becomes a row, not a crash
         return [Submission(path.name, path.stem, f"{path}!{meta_name}", b"",
                            error=f"unreadable {METADATA_NAME}: {type(e).__name__}: {e}")]
@@ -168,11 +171,8 @@ def submissions_from_zip(zf: zipfile.ZipFile, path: Path) -> list[Submission]:
             continue
         if len(rel.parts) < 2 or rel.name in IGNORED or ".ipynb_checkpoints" in rel.parts:
             continue
-        problem = member_problem(info)
-
-        def read(info=info, problem=problem) -> tuple[bytes, str]:
-            return (b"", problem) if problem else (read_member(zf, info), "")
-
+        problem = member_problem(info, limit)
+        read = problem or MemberLoader(path, (info.filename,), limit)
         files.setdefault(rel.parts[0], []).append(
             (rel.as_posix(), f"{path}!{info.filename}", read))
     return _export_submissions(metadata, files, str(path))
@@ -208,5 +208,5 @@ def submissions_from_folder(folder: Path) -> list[Submission]:
             if child.name in IGNORED or ".ipynb_checkpoints" in child.parts:
                 continue
             files.setdefault(sub.name, []).append(
-                (child.relative_to(base).as_posix(), str(child), partial(read_file, child)))
+                (child.relative_to(base).as_posix(), str(child), FileLoader(child)))
     return _export_submissions(metadata, files, str(base))

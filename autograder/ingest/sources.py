@@ -1,113 +1,186 @@
-"""Turning what a TA passes on the command line into submissions.
+"""Turning what an instructor passes on the command line into submissions with identities.
 
-A submission argument is a notebook, a folder (searched recursively), or a zip (read in memory,
-see :mod:`autograder.ingest.files`). Everything found becomes a :class:`Submission`, including
-files that are not notebooks, so that each gets a row with a clear status instead of being
-silently skipped.
+:func:`collect` takes notebooks, folders (searched recursively) and zips:
 
-Student ids come from file names: a Canvas bulk-download name gives the student's Canvas id
-(:mod:`autograder.ingest.canvas`); otherwise the file's stem is the id. A Gradescope submission
-export (a zip or folder with ``submission_metadata.yml``) gives ids and submission times from
-its metadata (:mod:`autograder.ingest.gradescope`).
+* a path that does not exist is an error (:class:`IngestError`): nothing is graded or stored;
+* a notebook is a submission, owned by the student its name identifies: a Canvas bulk-download
+  name gives the Canvas user id (:mod:`~autograder.ingest.canvas`), any other name its stem;
+* a zip is read by :mod:`~autograder.ingest.archive`: a Canvas or Gradescope download only when
+  passed here directly, else one student's upload (an otter export, or a zip they made) owned
+  by the student its own name identifies;
+* a Gradescope export folder (with ``submission_metadata.yml``) gives ids and times from its
+  metadata (:mod:`~autograder.ingest.gradescope`);
+* inside a folder, a file that is neither a notebook nor a zip is skipped with one warning line
+  (a ``README.md``, a times CSV) unless Canvas named it, which makes it a student's submission:
+  it gets a row saying what it is ("a PDF, not a notebook"). Passed directly, such a file gets
+  that row too.
 
-Submission times (``Submission.submitted_at``, ISO 8601) come from the Gradescope metadata, a
-plain file's mtime (UTC) or a zip entry's time (no offset: local time). Canvas bulk zips stamp
-every entry with the time the zip was made, so their members get no time ("": unknown); Canvas
-marks late ones with ``LATE`` in the name, which the gradebook reports.
+Every submission gets its own name (its result's key, ``OUT/results/<name>.json``), whatever
+the file names: duplicates are numbered with numbers no other file's name uses. With a groups
+file (:mod:`~autograder.ingest.groups`), a Canvas group submission is given to every member.
+
+Submission times (``Submission.submitted_at``, ISO 8601) come from the Gradescope metadata or a
+plain file's mtime (UTC). Canvas downloads stamp every entry with the time the zip was made and
+a student chooses the dates inside their own zip, so neither gives a time ("": unknown); the
+gradebook then uses the times CSV, or Canvas's ``LATE`` marker (see
+:mod:`autograder.gradebook.course`).
 """
 from __future__ import annotations
 
+import logging
 import re
-import zipfile
-from datetime import datetime
 from pathlib import Path, PurePosixPath
+from typing import Callable, Iterable
 
-from . import gradescope
-from .canvas import canvas_id, is_canvas_member
-from .files import IGNORED, file_time, member_problem, read_file, read_member
-from .submission import Submission
+from . import canvas, gradescope
+from .archive import Owner, from_zip, identity
+from .files import IGNORED, NOT_UTF8, FileLoader, Limits, clean_name, file_time, what_it_is
+from .groups import load_groups
+from .submission import IngestError, Submission
+
+log = logging.getLogger("autograder.ingest")
 
 
 def student_id_from_filename(filename: str) -> str:
-    stem = PurePosixPath(filename).name
-    return canvas_id(stem) or (stem.rsplit(".", 1)[0] if "." in stem else stem)
+    return identity(filename)[0]
 
 
-def _zip_time(info: zipfile.ZipInfo) -> str:
-    """A zip entry's time, unless it is a Canvas bulk-download member (stamped at zip time)."""
-    if is_canvas_member(info.filename):
-        return ""
+def _owner(path: Path, submitted_at: str = "") -> Owner:
+    sid, note = identity(str(path.name))
+    shown, _ = clean_name(path.name)
+    return shown, sid, submitted_at, note
+
+
+def _is_zip(path: Path) -> bool:
+    if path.suffix.lower() == ".zip":
+        return True
     try:
-        return datetime(*info.date_time).isoformat()
-    except ValueError:
-        return ""
+        with open(path, "rb") as f:
+            return f.read(4) == b"PK\x03\x04" and path.suffix.lower() != ".ipynb"
+    except OSError:
+        return False
 
 
-def _from_zip(path: Path) -> list[Submission]:
+def _head(path: Path) -> bytes:
+    try:
+        with open(path, "rb") as f:
+            return f.read(16)
+    except OSError:
+        return b""
+
+
+def _notebook(path: Path, limits: Limits) -> Submission:
+    name, sid, when, note = _owner(path, file_time(path))
+    return Submission(name, sid, clean_name(str(path))[0], b"", submitted_at=when, note=note,
+                      loader=FileLoader(path, limits.max_member_bytes))
+
+
+def _from_path(path: Path, limits: Limits, assignment: str, top_level: bool,
+               warn: Callable[[str], None]) -> list[Submission]:
+    shown = clean_name(str(path))[0]
+    if path.is_symlink():
+        if not top_level:
+            warn(f"skipped {shown}: a symbolic link")
+            return []
+        return [Submission(*_owner(path)[:2], shown, b"", error="symbolic link")]
+    if _is_zip(path):
+        return from_zip(path, shown, _owner(path, file_time(path)), limits, assignment,
+                        top_level)
+    if path.suffix.lower() == ".ipynb":
+        return [_notebook(path, limits)]
+    what = what_it_is(path.name, _head(path))
+    if top_level or canvas.parse(path.name) is not None:
+        name, sid, when, note = _owner(path, file_time(path))
+        return [Submission(name, sid, shown, b"", submitted_at=when, note=note,
+                           error=f"{what}, not a notebook: submit the .ipynb file")]
+    warn(f"skipped {shown}: {what}, neither a notebook nor a zip")
+    return []
+
+
+def _from_folder(folder: Path, limits: Limits, assignment: str,
+                 warn: Callable[[str], None]) -> list[Submission]:
     found = []
-    try:
-        with zipfile.ZipFile(path) as zf:
-            if gradescope.metadata_member(zf) is not None:
-                return gradescope.submissions_from_zip(zf, path)
-            for info in zf.infolist():
-                if info.is_dir():
-                    continue
-                base = PurePosixPath(info.filename).name
-                if base in IGNORED or info.filename.startswith("__MACOSX/"):
-                    continue
-                source, sid = f"{path}!{info.filename}", student_id_from_filename(base)
-                problem = member_problem(info)
-                if problem:
-                    found.append(Submission(base, sid, source, b"", error=problem))
-                    continue
-                found.append(Submission(base, sid, source, read_member(zf, info),
-                                        submitted_at=_zip_time(info)))
-    except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError) as e:
-        found.append(Submission(path.name, student_id_from_filename(path.name), str(path), b"",
-                                error=f"unreadable zip: {e}"))
-    if not found:
-        found.append(Submission(path.name, student_id_from_filename(path.name), str(path), b"",
-                                error="zip holds no files"))
+    for child in sorted(p for p in folder.rglob("*") if p.is_file() or p.is_symlink()):
+        rel = child.relative_to(folder)
+        if (child.name in IGNORED or child.name.startswith(".") or "__MACOSX" in rel.parts
+                or ".ipynb_checkpoints" in rel.parts):
+            continue
+        found += _from_path(child, limits, assignment, False, warn)
     return found
 
 
-def _from_file(path: Path) -> list[Submission]:
-    if path.suffix.lower() == ".zip":
-        return _from_zip(path)
-    sid = student_id_from_filename(path.name)
-    data, error = read_file(path)
-    if error:
-        return [Submission(path.name, sid, str(path), b"", error=error)]
-    return [Submission(path.name, sid, str(path), data, submitted_at=file_time(path))]
+def _key(text: str) -> str:
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", text)
+    stem = stem[:-6] if stem.lower().endswith(".ipynb") else stem
+    stem = stem[:-4] if stem.lower().endswith(".zip") else stem
+    return stem.strip("._")[:120] or "submission"
 
 
-def _unique_names(found: list[Submission]) -> None:
-    """Each submission's name: its file's stem, made safe for a file name, numbered from the
-    second one with the same stem on."""
-    seen: dict[str, int] = {}
+def unique_names(found: list[Submission]) -> None:
+    """Each submission's name, made safe for a file name and unique within the run, case
+    ignored (results live in files): the first of a name keeps it; later ones get the lowest
+    ``-N`` that no other submission's own name is."""
+    wanted = [_key(sub.name) for sub in found]
+    taken = {w.lower() for w in wanted}
+    given: set[str] = set()
+    for sub, name in zip(found, wanted):
+        if name.lower() in given:
+            n = 2
+            while f"{name}-{n}".lower() in taken or f"{name}-{n}".lower() in given:
+                n += 1
+            name = f"{name}-{n}"
+        given.add(name.lower())
+        sub.name = name
+
+
+def for_groups(found: list[Submission], groups: dict[str, tuple[str, ...]]) -> list[Submission]:
+    """Every submission, and for a group member's one a copy for each other member."""
+    out = []
     for sub in found:
-        stem = re.sub(r"[^A-Za-z0-9._-]+", "_", sub.name.rsplit(".", 1)[0])[:120] or "submission"
-        n = seen.get(stem, 0)
-        seen[stem] = n + 1
-        sub.name = stem if n == 0 else f"{stem}-{n + 1}"
+        out.append(sub)
+        for member in groups.get(sub.student_id, ()):
+            if member != sub.student_id:
+                copy = Submission(f"{sub.name}_for_{member}", member, sub.source, b"",
+                                  error=sub.error, submitted_at=sub.submitted_at,
+                                  note="; ".join(filter(None, [
+                                      sub.note, f"group submission by {sub.student_id}"])),
+                                  loader=sub._loader)
+                copy._data = sub._data
+                out.append(copy)
+    return out
 
 
-def collect(paths: list[str | Path]) -> list[Submission]:
-    """Every submission under ``paths``, with unique names, in a stable order."""
+def collect(paths: Iterable[str | Path], *, assignment: str = "",
+            groups: dict[str, tuple[str, ...]] | str | Path | None = None,
+            limits: Limits | None = None,
+            warn: Callable[[str], None] | None = None) -> list[Submission]:
+    """Every submission under ``paths``, with unique names, in a stable order.
+
+    ``assignment`` picks ``<assignment>.ipynb`` in an upload holding several notebooks;
+    ``groups``: a Canvas groups CSV (or its :func:`~autograder.ingest.groups.load_groups`);
+    ``warn``: called with one line per skipped file (default: a logging warning).
+    Raises :class:`IngestError` when a path does not exist."""
+    paths = [Path(p) for p in paths]
+    missing = [clean_name(str(p))[0] for p in paths if not (p.exists() or p.is_symlink())]
+    if missing:
+        raise IngestError(f"no such file or folder: {', '.join(missing)}")
+    limits = limits or Limits.from_env()
+    warn = warn or log.warning
+    if groups is not None and not isinstance(groups, dict):
+        groups = load_groups(groups)
     found: list[Submission] = []
-    for raw in paths:
-        path = Path(raw)
+    for path in paths:
         if path.is_dir() and gradescope.metadata_file(path) is not None:
             found += gradescope.submissions_from_folder(path)
         elif path.is_dir():
-            for child in sorted(p for p in path.rglob("*") if p.is_file() or p.is_symlink()):
-                if child.name in IGNORED or ".ipynb_checkpoints" in child.parts:
-                    continue
-                found += _from_file(child)
-        elif path.exists() or path.is_symlink():
-            found += _from_file(path)
+            found += _from_folder(path, limits, assignment, warn)
         else:
-            found.append(Submission(path.name, student_id_from_filename(path.name), str(path),
-                                    b"", error="no such file"))
-    _unique_names(found)
+            found += _from_path(path, limits, assignment, True, warn)
+    if groups:
+        found = for_groups(found, groups)
+    unique_names(found)
     return found
+
+
+__all__ = ["IngestError", "Limits", "NOT_UTF8", "collect", "student_id_from_filename",
+           "unique_names"]

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..textsafe import csv_cell
+
 FIXED_COLUMNS = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
 POINTS_ROW = "    Points Possible"  # as Canvas writes it in its exports
 
@@ -62,10 +64,11 @@ def canvas_csv(book) -> str:
     items = [i for i in book.item_info if not i["pending"]]
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(frame.columns)
+    writer.writerow([csv_cell(c) for c in frame.columns])
     writer.writerow([POINTS_ROW, "", "", "", ""] + [f"{i['max_points']:g}" for i in items])
     for row in frame.itertuples(index=False):
-        writer.writerow(["" if (isinstance(v, float) and pd.isna(v)) else v for v in row])
+        writer.writerow(["" if (isinstance(v, float) and pd.isna(v)) else csv_cell(v)
+                         for v in row])
     return buffer.getvalue()
 
 

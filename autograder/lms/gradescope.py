@@ -55,11 +55,21 @@ def _write_json(path: Path, payload: dict[str, Any]) -> None:
     tmp.replace(path)
 
 
+def _is_clutter(relative: Path) -> bool:
+    """What an upload carries besides the student's files: macOS's ``__MACOSX/`` folder (its
+    ``._name.ipynb`` files are resource forks, not notebooks), hidden files and folders
+    (``.ipynb_checkpoints/``, ``._*``, ``.DS_Store``)."""
+    return any(part == "__MACOSX" or part.startswith(".") for part in relative.parts)
+
+
 def _pick_notebook(folder: Path, hw: str) -> tuple[Path | None, list[str]]:
-    found = sorted(p for p in folder.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
+    """The notebook to grade in a Gradescope upload, and the notebooks found there (or, when
+    there is none, every file): ``<hw>.ipynb`` if there is one, else the first by name."""
+    files = sorted(p for p in folder.rglob("*")
+                   if p.is_file() and not _is_clutter(p.relative_to(folder)))
+    found = [p for p in files if p.suffix.lower() == ".ipynb"]
     if not found:
-        return None, sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*")
-                            if p.is_file())
+        return None, [p.relative_to(folder).as_posix() for p in files]
     preferred = [p for p in found if p.name == f"{hw}.ipynb"] or found
     return preferred[0], [p.relative_to(folder).as_posix() for p in found]
 
@@ -117,7 +127,7 @@ def _grade_one(source: Path, submission: Path, root: Path, hw: str,
     # cannot import them still writes a results.json that says so
     from .. import fixtures as fixture_store
     from ..grade.pipeline import Grader
-    from ..sandbox.zygote import Zygote
+    from ..sandbox.client import Zygote
 
     course = Course(source / "course")
     config = course.config(hw)

@@ -8,12 +8,13 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from ..cli_common import App
 from . import run
 from .model import draw, generators
 from .spec import SpecError
 
-quiz_app = typer.Typer(no_args_is_help=True, help="The mid-term quiz: per-student variants, "
-                       "papers and keys, LMS exports, grading.")
+quiz_app = App(no_args_is_help=True, help="The mid-term quiz: per-student variants, "
+              "papers and keys, LMS exports, grading.")
 app = quiz_app  # the name autograder/cli.py imports
 console = Console()
 SpecArg = typer.Argument(..., help="Quiz spec, e.g. examples/quiz/midterm.toml.")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import grading, render
+from . import copying, grading, render
 from .model import single_threaded
 from .question import LETTERS, Question, fmt
 from .spec import QuizSpec, Variant, bank, make_variant, read_roster, roster_names
@@ -135,7 +135,8 @@ def grade(spec: QuizSpec | str | Path, responses: str | Path, roster: str | Path
     (student_id, score, max_score: the course gradebook's input; students with no response row
     are left out, so the gradebook marks them missing), responses_graded.csv (points per
     question), stats.csv (per question position), generator_stats.csv, stats.html,
-    stats_section.html (to embed in the instructor report) and issues.txt."""
+    stats_section.html (to embed in the instructor report), issues.txt and copying.csv (sheets
+    that fit another student's paper better than their own: :mod:`autograder.quiz.copying`)."""
     spec = _spec(spec)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -167,9 +168,15 @@ def grade(spec: QuizSpec | str | Path, responses: str | Path, roster: str | Path
     scores = graded[["student_id", "score", "max_score"]]
     files = {name: out / name for name in ("scores.csv", "responses_graded.csv", "stats.csv",
                                            "generator_stats.csv", "stats.html",
-                                           "stats_section.html", "issues.txt")}
+                                           "stats_section.html", "issues.txt",
+                                           "copying.csv")}
     scores.to_csv(files["scores.csv"], index=False)
     graded.to_csv(files["responses_graded.csv"], index=False)
+    copied = copying.copying(variants, resp)
+    copying.write(copied, files["copying.csv"])
+    for r in copied.itertuples():
+        issues.append(f"{r.student_id}: the sheet scores {r.other_score:g} on {r.other_id}'s paper "
+                      f"and {r.own_score:g} on its own (copying.csv)")
     if len(graded):
         stats = grading.item_stats(graded, variants)
         by_gen = grading.generator_stats(graded, variants)

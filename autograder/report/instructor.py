@@ -49,14 +49,25 @@ def _style(ax) -> None:
     ax.set_axisbelow(True)
 
 
+def score_edges(top: float) -> list[float]:
+    """Bin edges of a score histogram from 0 to ``top`` (the last bin holds full marks)."""
+    bins = max(5, min(20, int(math.ceil(top)) or 10))
+    return [top * i / bins for i in range(bins + 1)]
+
+
+def clipped(scores: list[float], top: float) -> list[float]:
+    """Scores as a histogram over [0, top] counts them: every score in a bin, full marks (and
+    anything above, e.g. a bonus) in the last one, never dropped off the edge."""
+    return [min(max(float(s), 0.0), top) for s in scores]
+
+
 def plot_scores(scores: list[float], max_score: float, title: str = "Scores",
                 ylabel: str = "submissions") -> str:
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(6.4, 3.4))
     top = max_score if max_score > 0 else max(scores or [1.0])
-    bins = max(5, min(20, int(math.ceil(top)) or 10))
-    edges = [top * i / bins for i in range(bins + 1)]
-    ax.hist(scores, bins=edges, color=PALETTE[0], edgecolor="white")
+    edges = score_edges(top)
+    ax.hist(clipped(scores, top), bins=edges, color=PALETTE[0], edgecolor="white")
     if scores:
         mean = sum(scores) / len(scores)
         ax.axvline(mean, color=PALETTE[3], linestyle="--", linewidth=2,
@@ -141,9 +152,11 @@ def _median(values: list[float]) -> float:
 def report_context(results: list[GradingResults], *, title: str = "", course: str = "",
                    counted: list[GradingResults] | None = None,
                    names: dict[str, str] | None = None, missing: list[str] | None = None,
-                   time_limit: float | None = None, top: int = 15) -> dict[str, Any]:
+                   time_limit: float | None = None, top: int = 15,
+                   similarity: str = "", similar_pairs: int = 0) -> dict[str, Any]:
     """The data of an assignment report. ``results``: every submission; ``counted``: the one
-    that counts per student (default: all); ``missing``: students with no submission."""
+    that counts per student (default: all); ``missing``: students with no submission;
+    ``similarity``: a link to the assignment's similarity page (``similar_pairs`` pairs)."""
     counted = results if counted is None else counted
     names = names or {}
     assignment = results[0].assignment if results else title
@@ -251,6 +264,7 @@ def report_context(results: list[GradingResults], *, title: str = "", course: st
         plots = [p for p in plots if p["src"]]
     return {
         "course": course, "title": title or assignment, "assignment": assignment,
+        "similarity": similarity, "similar_pairs": similar_pairs,
         "generated": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "n_submissions": len(results), "n_counted": len(counted),
         "n_students": len({r.student_id for r in results}), "max_score": max_score,
@@ -271,8 +285,12 @@ def render_report(results: list[GradingResults], *, templates: str | Path | None
         **report_context(results, **context))
 
 
-def render_index(book, reports: dict[str, str], *, templates: str | Path | None = None) -> str:
-    """The course page: items with links to their reports, totals, issues, unmatched ids."""
+def render_index(book, reports: dict[str, str], *, templates: str | Path | None = None,
+                 similarity: dict[str, str] | None = None,
+                 copying: dict[str, list[dict[str, str]]] | None = None) -> str:
+    """The course page: items with links to their reports, totals, issues, unmatched ids; the
+    copying signals: links to the assignments' similarity pages (``similarity``) and the quiz
+    sheets that fit another student's paper better than their own (``copying``, by item)."""
     totals = [float(v) for v in book.students.loc[book.students["on_roster"], "total_percent"]
               if not (isinstance(v, float) and math.isnan(v))]
     plot = plot_scores(totals, 100.0, "Course total (weighted %)", "students") if totals else ""
@@ -281,11 +299,12 @@ def render_index(book, reports: dict[str, str], *, templates: str | Path | None 
         rows = book.items[book.items["item"] == info["name"]]
         graded = rows[rows["status"] != "pending"]
         items.append({**info, "report": reports.get(info["name"], ""),
+                      "similarity": (similarity or {}).get(info["name"], ""),
                       "mean": float(graded["score"].mean()) if len(graded) else math.nan,
                       "missing": int(((rows["status"] == "missing") & rows["on_roster"]).sum()),
                       "late": int(rows["flags"].map(lambda f: "late" in f.split(";")).sum())})
     return environment(templates).get_template("index.html.j2").render(
         course=book.config.title, items=items, plot=plot, issues=book.issues,
         students=book.students.to_dict("records"),
-        unmatched=book.unmatched.to_dict("records"),
+        unmatched=book.unmatched.to_dict("records"), copying=copying or {},
         generated=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"))

@@ -12,14 +12,17 @@
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..gradebook import write_cases
 from ..gradebook.config import CourseConfig, load_config
 from ..gradebook.course import CourseGradebook, course_gradebook
-from .feedback import write_feedback
+from ..textsafe import csv_frame
+from .feedback import file_name, write_feedback
 from .instructor import render_index, render_report
+from .similarity import pair_count, quiz_copying, similarity_page
 
 
 @dataclass
@@ -76,9 +79,9 @@ def write_all_feedback(book: CourseGradebook, out: str | Path,
         # who gets which page: one row per submission, the counted one marked
         subs = book.submissions[book.submissions["item"] == info["name"]]
         index = subs[["student_id", "raw_id", "submission", "counted", "score", "flags"]].copy()
-        index["html"] = index["submission"] + ".html"
-        index["md"] = index["submission"] + ".md"
-        index.to_csv(folder / "index.csv", index=False)
+        index["html"] = index["submission"].map(file_name) + ".html"
+        index["md"] = index["submission"].map(file_name) + ".md"
+        csv_frame(index).to_csv(folder / "index.csv", index=False)
         written.append(folder / "index.csv")
     return written
 
@@ -92,6 +95,11 @@ def write_reports(book: CourseGradebook, out: str | Path, *, course=None,
     if book.roster is not None:
         names = dict(zip(book.roster.frame["student_id"], book.roster.frame["name"]))
     written: dict[str, Path] = {}
+    pages = {info["name"]: page for info in book.item_info
+             if (page := similarity_page(book.config.results_root, info["name"])) is not None}
+    similar = {name: os.path.relpath(page, out) for name, page in pages.items()}
+    copying = {i.name: rows for i in book.config.items
+               if i.kind != "assignment" and (rows := quiz_copying(i.scores))}
     for info in book.item_info:
         results = book.results.get(info["name"])
         if info["kind"] != "assignment" or not results:
@@ -102,16 +110,25 @@ def write_reports(book: CourseGradebook, out: str | Path, *, course=None,
         # names keyed by the ids the results carry (they may be Canvas ids or e-mails)
         by_raw = {s["raw_id"]: names.get(s["student_id"], "")
                   for _, s in book.submissions[book.submissions["item"] == info["name"]].iterrows()}
-        html = render_report(results, templates=templates, title=info["label"],
-                             course=book.config.title, counted=book.counted(info["name"]),
-                             names={**names, **by_raw}, missing=missing,
-                             time_limit=limits.get(info["name"]))
+        try:
+            html = render_report(results, templates=templates, title=info["label"],
+                                 course=book.config.title, counted=book.counted(info["name"]),
+                                 names={**names, **by_raw}, missing=missing,
+                                 time_limit=limits.get(info["name"]),
+                                 similarity=similar.get(info["name"], ""),
+                                 similar_pairs=pair_count(pages[info["name"]])
+                                 if info["name"] in pages else 0)
+        except Exception as e:  # noqa: BLE001 - one report, not the others
+            book.issues.append(f"{info['name']}: the report could not be written "
+                               f"({type(e).__name__}: {str(e)[:200]})")
+            continue
         path = out / f"{info['name']}.html"
         path.write_text(html, encoding="utf-8")
         written[info["name"]] = path
     index = out / "index.html"
     index.write_text(render_index(book, {k: p.name for k, p in written.items()},
-                                  templates=templates), encoding="utf-8")
+                                  templates=templates, similarity=similar, copying=copying),
+                     encoding="utf-8")
     written["index"] = index
     return written
 

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import jinja2
 
+from ..textsafe import clean, markdown
+
 _PACKAGE_ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES = _PACKAGE_ROOT / "templates"
 
@@ -56,13 +58,6 @@ def _when(value) -> str:
     return text
 
 
-def _md(value) -> str:
-    """Text safe inside a Markdown table cell or line."""
-    text = "" if value is None else str(value)
-    return (text.replace("\\", "\\\\").replace("|", "\\|").replace("`", "\\`")
-            .replace("\n", " ").replace("<", "&lt;"))
-
-
 @lru_cache(maxsize=8)
 def _environment(folder: str) -> jinja2.Environment:
     env = jinja2.Environment(
@@ -71,7 +66,8 @@ def _environment(folder: str) -> jinja2.Environment:
                                             default_for_string=False, default=False),
         undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
         keep_trailing_newline=True)
-    env.filters.update(num=_num, pct=_pct, seconds=_seconds, md=_md, when=_when)
+    env.filters.update(num=_num, pct=_pct, seconds=_seconds, md=markdown, when=_when,
+                       clean=clean)
     return env
 
 

@@ -3,6 +3,10 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+# the largest control message on the socket between the grader and its zygote (a job request,
+# a kill request, a run's status)
+HEADER_BYTES = 64 << 10
+
 
 @dataclass(frozen=True)
 class Limits:

@@ -1,15 +1,16 @@
 """One submission's run, on the grader's side: tries, checks and cleans up what comes back.
 
 The job the grading pipeline builds (cells, and per question the student-visible inputs of its
-cases) is sent to a sandboxed child in parts (:func:`autograder.sandbox.harness.main`): first
-the cells and the public cases (the child loads the cells, then reads the cases); once every
+cases) is sent to a sandboxed child in parts (:func:`autograder.sandbox.worker.harness.main`):
+first the cells and the public cases (the child loads the cells, then reads the cases); once every
 public case has reported, the hidden ones. So the process has seen no hidden input while it
 produces anything the student may read in full (cell errors, public-case error messages), and
 everything reported after a hidden input arrived is shown only in a reduced form (an
 exception's built-in type name and line, never its message, an exit code or a student-chosen
 name).
 
-The child's messages are followed against what it was asked (:meth:`Zygote.attempt`): a message
+The child's messages are followed against what it was asked
+(:class:`autograder.sandbox.protocol.Conversation`): a message
 out of place, a call past its time limit, a process that dies, too much output — each ends that
 process. Then the run goes on in a fresh one, past the case that was running (it fails, with a
 clear reason) or the cell that was loading (skipped), so one hostile or broken function costs
@@ -30,8 +31,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import wire
+from .client import Zygote
 from .limits import Limits
-from .zygote import Attempt, RunOutput, Zygote
+from .protocol import Attempt
 
 STATUSES = ("undefined", "not_callable", "timeout", "error", "unencodable", "returned")
 BUILTIN_ERRORS = frozenset(n for n, v in vars(builtins).items()
@@ -56,6 +58,28 @@ REASONS = {
     "failed": "it could not be encoded",
 }
 MAX_MESSAGE = 2000
+
+
+@dataclass
+class RunOutput:
+    """Everything the grader learns from one sandboxed run (all its tries, see
+    :func:`run_job`)."""
+
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    output: bytes = b""  # the head of the child's stdout/stderr, for instructors only
+    output_truncated: bool = False
+    exit_code: int | None = None
+    signal: int | None = None
+    timed_out: bool = False  # the whole submission ran past its wall-clock budget
+    wire_error: str = ""
+    seconds: float = 0.0
+    level: str = ""
+    zygote_died: bool = False
+    setup_error: str = ""  # the sandbox could not be entered
+    # (status, message) for each limit hit or crash the run survived by trying again; the
+    # message is safe to show the student
+    incidents: list[tuple[str, str]] = field(default_factory=list)
+    attempts: int = 0
 
 
 @dataclass

@@ -15,14 +15,13 @@ that when the engine's modules move, only this file changes.
 from __future__ import annotations
 
 import queue
-import tempfile
 import threading
 from dataclasses import replace
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..course import Course
-from ..ingest import Submission, collect
+from ..ingest import Submission, from_upload
 from ..grade.results import GradingResults
 from ..grade.store import ResultStore, key_of
 
@@ -70,33 +69,11 @@ class Results:
 
 def submission_from_upload(name: str, student_id: str, filename: str, data: bytes,
                            submitted_at: str, assignment: str) -> Submission:
-    """The upload as a submission. A zip (an otter export) must hold one notebook, or one
-    named ``<assignment>.ipynb``; its members are read with the CLI's rules (no unsafe paths
-    or links, bounded sizes, nothing extracted)."""
-    source = f"server:{name}"
-    if not data.startswith(b"PK\x03\x04") and not filename.lower().endswith(".zip"):
-        return Submission(name, student_id, source, data, submitted_at=submitted_at)
-    with tempfile.TemporaryDirectory(prefix="upload-") as tmp:
-        path = Path(tmp) / "upload.zip"
-        path.write_bytes(data)
-        members = collect([path])
-    problems = [s.error for s in members if s.error]  # one unsafe member spoils the zip
-    notebooks = [s for s in members
-                 if PurePosixPath(s.source.rsplit("!", 1)[-1]).suffix.lower() == ".ipynb"
-                 and ".ipynb_checkpoints" not in s.source]
-    if len(notebooks) > 1:
-        named = [s for s in notebooks
-                 if PurePosixPath(s.source.rsplit("!", 1)[-1]).name == f"{assignment}.ipynb"]
-        notebooks = named if len(named) == 1 else notebooks
-    if problems:
-        error = problems[0]
-    elif len(notebooks) == 1:
-        return Submission(name, student_id, source, notebooks[0].data, submitted_at=submitted_at)
-    elif notebooks:
-        error = f"the zip holds {len(notebooks)} notebooks; submit one ({assignment}.ipynb)"
-    else:
-        error = "the zip holds no notebook (.ipynb)"
-    return Submission(name, student_id, source, b"", error=error, submitted_at=submitted_at)
+    """The upload as ``student_id``'s submission, read by the ingestion rules for one
+    student's upload (:func:`autograder.ingest.from_upload`): a notebook, or a zip (an otter
+    export) holding one, or one named ``<assignment>.ipynb``; nothing inside it can claim
+    another student's identity."""
+    return from_upload(name, student_id, filename, data, submitted_at, assignment)
 
 
 class GradingPool:
@@ -133,7 +110,7 @@ class GradingPool:
 
         self.level = resolve(self.isolation)  # a level that cannot work fails here, at start
         if self.executor == "local":
-            from ..sandbox.zygote import Zygote  # the sandbox: only when the server starts
+            from ..sandbox.client import Zygote  # the sandbox: only when the server starts
 
             # a server grades many submissions: huge pages make every fork cheaper
             self._zygotes = [Zygote(level=self.level, huge_pages=True)

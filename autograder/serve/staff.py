@@ -12,6 +12,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from ..gradebook.course import course_gradebook
+from ..report.similarity import similarity_page
 from .pages import checked_form, feedback_page, need, not_found, render, see_other, server_of
 from .records import iso
 from .service import NotFound, Server
@@ -84,7 +85,21 @@ def assignment_page(name: str, request: Request):
     return render(request, "staff_assignment.html.j2", visit=visit, name=name, table=table,
                   issues=book.issues, published=name in server.records.published(),
                   policy=server.settings.policy(name),
+                  similarity=similarity_page(server.settings.results_root, name) is not None,
                   audit=server.records.audit_log(assignment=name, limit=50))
+
+
+@router.get("/assignments/{name}/similarity", response_class=HTMLResponse)
+def similarity(name: str, request: Request):
+    """The page ``autograder similarity`` wrote next to the assignment's results (its
+    content escaped when it was written), if there is one."""
+    visit = need(request, staff=True)
+    server = server_of(request)
+    page = similarity_page(server.settings.results_root, name) \
+        if _assignment_or_none(server, name) else None
+    if page is None:
+        return not_found(request, visit)
+    return HTMLResponse(page.read_text(encoding="utf-8"))
 
 
 @router.post("/assignments/{name}/publish")

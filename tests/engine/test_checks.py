@@ -68,3 +68,25 @@ def test_allclose_rung_agrees_with_torch_isclose_on_special_values():
             assert verdict.passed == oracle, (g, e, verdict.message)
             if not oracle and not math.isfinite(g) and math.isfinite(e):
                 assert "NaN or inf" in verdict.message
+
+
+@pytest.mark.parametrize("got, expected, rung", [
+    (None, torch.zeros(()), "has the wrong type, expected a tensor"),
+    ("a" * 9, torch.zeros(()), "has the wrong type, expected a tensor"),
+    (torch.empty_strided((0, 10, 6780, 6923, 2003), (0,) * 5), torch.zeros(3), "has the wrong shape"),
+    (torch.zeros(3, dtype=torch.complex64), torch.zeros(3), "has the wrong dtype, expected a floating-point tensor"),
+    (torch.zeros(3, dtype=torch.int16), torch.zeros(3), "has the wrong dtype, expected a floating-point tensor"),
+    (torch.tensor([float("nan")]), torch.zeros(1), "contains NaN or inf where the reference is finite"),
+    (tuple(torch.zeros(1) for _ in range(7919)), (torch.zeros(1), torch.zeros(1)), "has the wrong length, expected 2"),
+    ({"a": 1, "k6780": 2}, {"a": 1, "b": 2}, "does not have the expected keys ['a', 'b']"),
+    (float("inf"), 4.5, "is not finite, expected a finite number"),
+    (6780.5, 4.5, "does not match the reference value"),
+])
+def test_hidden_cases_name_the_rung_never_what_was_returned(got, expected, rung):
+    """A returned shape, dtype, length, key or value is chosen by code that has seen the hidden
+    input: echoing it would hand the input back (a shape of (0, 10, 6780, 6923, 2003) decodes to
+    the float bits of one hidden number)."""
+    verdict = compare(got, expected, "`f`", case(hidden=True))
+    assert not verdict.passed and verdict.message == f"`f` {rung}"
+    for told in ("6780", "7919", "complex", "int16", "returned", "str", "None", "k6780", "(0,"):
+        assert told not in verdict.message

@@ -1,7 +1,7 @@
 """What grading runs of a notebook cell: its definitions, without plots, prints or notebook plumbing."""
 import ast
 
-from autograder.sandbox.harness import definitions
+from autograder.sandbox.worker.harness import definitions
 
 
 def kept(source: str) -> list[str]:

@@ -186,9 +186,10 @@ def test_times_csv_and_canvas_late_marker(tmp_path):
     book = _book({"hw1": results, "hw2": []}, assignments=[
         {"name": "hw1", "due": "2026-02-19T23:59:00", "times": str(times)}])
     assert _row(book, "s1", "hw1")["late_days"] == 2
-    bo = _row(book, "s2", "hw1")
-    assert bo["score"] == 5.0 and "canvas-late" in bo["flags"] and "time-unknown" in bo["flags"]
-    assert any("marked LATE by Canvas" in line for line in book.issues)
+    bo = _row(book, "s2", "hw1")  # LATE, time unknown: charged as 1 day late (10% of 5)
+    assert bo["score"] == 4.5 and bo["late_days"] == 1 and bo["penalty"] == 0.5
+    assert "canvas-late" in bo["flags"] and "time-unknown" in bo["flags"]
+    assert any("marked LATE by Canvas" in line and "1 day late" in line for line in book.issues)
 
 
 def test_canvas_csv(tmp_path):
@@ -269,3 +270,31 @@ def test_staff_overrides_replace_a_score_and_say_why(tmp_path):
     (tmp_path / "hw1" / "overrides.csv").unlink()
     plain = course_gradebook(config, roster=roster_from_frame(ROSTER))
     assert _row(plain, "s1", "hw1")["score"] == 2.5 and _row(plain, "s1", "hw1")["override"] == ""
+
+
+def test_a_relative_results_root_is_from_the_current_folder(tmp_path, monkeypatch):
+    """`autograder publish --config examples/course.toml --results out/demo`, run from the
+    course folder: out/demo is the current folder's, for the assignments and `{results}`."""
+    from typer.testing import CliRunner
+
+    from autograder.cli import app
+
+    repo = Path(__file__).resolve().parents[2]
+    work = tmp_path / "work"
+    (work / "examples").mkdir(parents=True)
+    for name in ("course.toml", "roster.csv", "hw1/times.csv", "hw2/times.csv"):
+        (work / "examples" / name).parent.mkdir(parents=True, exist_ok=True)
+        (work / "examples" / name).write_bytes((repo / "examples" / name).read_bytes())
+    quiz = work / "out" / "demo" / "quiz"
+    quiz.mkdir(parents=True)
+    (quiz / "scores.csv").write_text("student_id,score,max_score\n1001,17,20\n")
+    monkeypatch.chdir(work)
+    config = load_config("examples/course.toml", "out/demo")
+    items = {i.name: i for i in config.items}
+    assert items["quiz"].scores == quiz / "scores.csv"
+    assert items["hw1"].results == work / "out" / "demo" / "hw1"
+    r = CliRunner().invoke(app, ["gradebook", "--config", "examples/course.toml",
+                                 "--results", "out/demo", "-o", "course"])
+    assert r.exit_code == 0, r.output
+    book = pd.read_csv(work / "course" / "gradebook.csv", dtype={"student_id": str})
+    assert book.set_index("student_id").loc["1001", "quiz"] == 17

@@ -93,12 +93,15 @@ def test_submission_times_from_files_and_zips(tmp_path):
     with zipfile.ZipFile(archive, "w") as zf:
         zf.writestr(zipfile.ZipInfo("doe_LATE_101_5_hw1.ipynb", (2026, 3, 1, 9, 0, 0)),
                     _nb("y = 2"))
-        zf.writestr(zipfile.ZipInfo("other.ipynb", (2026, 2, 18, 8, 30, 0)), _nb("z = 3"))
-    subs = {s.name: s for s in collect([plain.parent, archive])}
+    own = tmp_path / "own.zip"  # a student's zip: its entries' dates are the uploader's choice
+    with zipfile.ZipFile(own, "w") as zf:
+        zf.writestr(zipfile.ZipInfo("hw1.ipynb", (2026, 2, 18, 8, 30, 0)), _nb("z = 3"))
+    os.utime(own, (stamp, stamp))
+    subs = {s.name: s for s in collect([plain.parent, archive, own])}
     assert subs["s9"].submitted_at == "2026-02-19T12:00:00+00:00"
     assert subs["doe_LATE_101_5_hw1"].submitted_at == ""  # Canvas stamps the zip time
     assert subs["doe_LATE_101_5_hw1"].student_id == "101"
-    assert subs["other"].submitted_at == "2026-02-18T08:30:00"
+    assert subs["own"].submitted_at == "2026-02-19T12:00:00+00:00"  # the file's, as for s9
 
 
 # ------------------------------------------------------------------ the Gradescope autograder

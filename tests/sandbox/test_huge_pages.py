@@ -7,7 +7,7 @@ import platform
 import pytest
 
 from autograder.grade.local_executor import HUGE_PAGES_FROM, wants_huge_pages
-from autograder.sandbox.zygote import Zygote
+from autograder.sandbox.client import Zygote
 
 from .test_isolation import run, value
 

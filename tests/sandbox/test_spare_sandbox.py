@@ -1,5 +1,5 @@
 """The next job's sandbox is set up while the current one runs (a *spare*, see
-``autograder.sandbox.zygote._Child``): a run in a spare must be exactly as isolated and limited
+``autograder.sandbox.worker.spawn.Child``): a run in a spare must be exactly as isolated and limited
 as a run in a freshly forked sandbox, a spare set up for other limits must never be used, and
 closing a worker must leave no spare behind."""
 from __future__ import annotations
@@ -14,7 +14,8 @@ import pytest
 
 from autograder.sandbox import isolation
 from autograder.sandbox.limits import Limits
-from autograder.sandbox.zygote import Zygote, _descendants
+from autograder.sandbox.client import Zygote
+from autograder.sandbox.worker.spawn import descendants
 
 from ..conftest import REPO
 from .test_isolation import CONFINED, LIMITS, run, value
@@ -37,7 +38,7 @@ def _settled_descendants(pid: int) -> set[int]:
     """The live descendants of ``pid`` once a finished run's supervisor, which the zygote does
     not wait for, has had time to end (it stays a zombie until the next job)."""
     time.sleep(0.5)
-    return {p for p in _descendants(pid) if _alive(p)}
+    return {p for p in descendants(pid) if _alive(p)}
 
 
 def _comm(pid: int) -> str:
@@ -124,7 +125,8 @@ def test_the_warm_up_job_runs_clean():
     """A spare swallows warm-up failures (it is only slower without it), so the warm-up job is
     checked here: every case returns. In a subprocess: the harness kills its process's
     children after each call, and this test process has zygotes as children."""
-    code = ("import io, json; from autograder.sandbox import harness, wire\n"
+    code = ("import io, json; from autograder.sandbox import wire\n"
+            "from autograder.sandbox.worker import harness\n"
             "out = io.BytesIO(); harness.main(io.BytesIO(harness.warm_up_stream()), out)\n"
             "buf = io.BytesIO(out.getvalue()); msgs = []\n"
             "while buf.tell() < len(out.getvalue()): msgs.append(wire.read_message(buf))\n"
