@@ -240,6 +240,12 @@ def _verdict(case: FixtureCase, report: dict | None, reason: str) -> Verdict:
     if status != "returned" or "value" not in report:
         return Verdict(False, f"{fn}: malformed report from the submission")
     value = report["value"]
+    changed = report.get("changed_inputs")
+    if changed and not get_spec(case.spec).in_place:
+        # positions of the arguments only: they are the function's signature, never a value
+        where = ", ".join(str(c) for c in list(changed)[:4])
+        return Verdict(False, f"{fn} changed its input {where} in place; work on a copy "
+                              f"(e.g. `.clone()`) and leave the caller's tensors as they were")
     if case.call == "outcome":
         spec = get_spec(case.spec)
         assert spec.judge is not None

@@ -87,6 +87,9 @@ class Spec:
     judge: Judge | None = None  # "outcome" specs, and statistical checks
     # judged by a statistic; its module's docstring states the measured false-fail rate
     statistical: bool = False
+    # the function modifies its inputs by contract; otherwise a call that changes any input
+    # tensor in place fails its case (the sandbox compares a copy of the inputs after the call)
+    in_place: bool = False
 
     def __post_init__(self) -> None:
         assert self.call in ("function", "module", "outcome"), self.call

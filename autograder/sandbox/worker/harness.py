@@ -126,9 +126,35 @@ def _to_device(value: Any, device: str) -> Any:
     return value
 
 
-def _invoke(target: Any, call: str, case: dict[str, Any], device: str) -> Any:
+def _tensors(value: Any, label: str) -> list[tuple[str, torch.Tensor]]:
+    """Every tensor in an input, with where it sits (``args[2][0]``, ``kwargs['mask']``)."""
+    if isinstance(value, torch.Tensor):
+        return [(label, value)]
+    if isinstance(value, (list, tuple)):
+        return [t for i, v in enumerate(value) for t in _tensors(v, f"{label}[{i}]")]
+    if isinstance(value, dict):
+        return [t for k, v in value.items() for t in _tensors(v, f"{label}[{k!r}]")]
+    return []
+
+
+def _same(before: torch.Tensor, after: torch.Tensor) -> bool:
+    if before.shape != after.shape or before.dtype != after.dtype:
+        return False
+    if torch.equal(before, after):
+        return True
+    if before.is_floating_point() or before.is_complex():  # NaN where NaN was is no change
+        return bool(((before == after) | (before.isnan() & after.isnan())).all())
+    return False
+
+
+def _invoke(target: Any, call: str, case: dict[str, Any], device: str
+            ) -> tuple[Any, list[str]]:
+    """The call's value, and where it changed its inputs in place (``["args[0]"]``): a copy
+    of every input tensor is compared with it after the call."""
     args = _to_device(case.get("args", ()), device)
     kwargs = _to_device(case.get("kwargs", {}), device)
+    inputs = _tensors(tuple(args), "args") + _tensors(dict(kwargs), "kwargs")
+    copies = [t.detach().clone() for _, t in inputs]
     if call == "module":
         module = target(**case.get("init", {}))
         if not isinstance(module, torch.nn.Module):
@@ -137,8 +163,11 @@ def _invoke(target: Any, call: str, case: dict[str, Any], device: str) -> Any:
         module.to(device)
         module.eval()
         with torch.no_grad():
-            return module(*args, **kwargs)
-    return target(*args, **kwargs)
+            value = module(*args, **kwargs)
+    else:
+        value = target(*args, **kwargs)
+    changed = [label for (label, t), copy in zip(inputs, copies) if not _same(copy, t.detach())]
+    return value, changed
 
 
 def run_case(namespace: dict[str, Any], name: str, call: str, case: dict[str, Any],
@@ -180,7 +209,7 @@ def _call(namespace: dict[str, Any], name: str, call: str, case: dict[str, Any],
     signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
         try:
-            value = _invoke(target, call, case, device)
+            value, changed = _invoke(target, call, case, device)
             if device != "cpu":
                 torch.cuda.synchronize()
         except CallTimeout:
@@ -191,7 +220,10 @@ def _call(namespace: dict[str, Any], name: str, call: str, case: dict[str, Any],
         return {"status": "timeout", "seconds": time.perf_counter() - start}
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
-    return {"status": "returned", "seconds": time.perf_counter() - start, "value": value}
+    report = {"status": "returned", "seconds": time.perf_counter() - start, "value": value}
+    if changed:
+        report["changed_inputs"] = changed
+    return report
 
 
 def _reclaim(*streams: BinaryIO) -> None:
