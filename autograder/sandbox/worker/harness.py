@@ -153,6 +153,9 @@ def _invoke(target: Any, call: str, case: dict[str, Any], device: str
     of every input tensor is compared with it after the call."""
     args = _to_device(case.get("args", ()), device)
     kwargs = _to_device(case.get("kwargs", {}), device)
+    leaves = _grad_leaves(args, case.get("grad_wrt")) if call == "function" else None
+    if leaves is not None:
+        args, leaves = leaves
     inputs = _tensors(tuple(args), "args") + _tensors(dict(kwargs), "kwargs")
     copies = [t.detach().clone() for _, t in inputs]
     if call == "module":
@@ -164,10 +167,45 @@ def _invoke(target: Any, call: str, case: dict[str, Any], device: str
         module.eval()
         with torch.no_grad():
             value = module(*args, **kwargs)
+    elif leaves is not None:
+        with torch.enable_grad():
+            value = target(*args, **kwargs)
+            value = {"value": _detached(value), "grads": _grads(value, leaves)}
     else:
         value = target(*args, **kwargs)
     changed = [label for (label, t), copy in zip(inputs, copies) if not _same(copy, t.detach())]
     return value, changed
+
+
+def _grad_leaves(args: Any, grad_wrt: Any) -> tuple[tuple, list[torch.Tensor]] | None:
+    """The arguments with those at ``grad_wrt`` replaced by leaf copies that require grad (the
+    case asks for the gradient of the output in them), or None."""
+    if not isinstance(grad_wrt, list) or not grad_wrt or not isinstance(args, (list, tuple)):
+        return None
+    args = list(args)
+    leaves = []
+    for i in grad_wrt:
+        if type(i) is not int or not 0 <= i < len(args):
+            return None
+        x = args[i]
+        if not isinstance(x, torch.Tensor) or not x.is_floating_point():
+            return None
+        args[i] = x.detach().clone().requires_grad_(True)
+        leaves.append(args[i])
+    return tuple(args), leaves
+
+
+def _grads(value: Any, leaves: list[torch.Tensor]) -> list[torch.Tensor] | None:
+    """d(sum of the output)/d(each leaf), zeros where it does not depend on one; None when the
+    output carries no graph back to any of them (it was computed outside autograd)."""
+    if not isinstance(value, torch.Tensor) or not value.requires_grad:
+        return None
+    grads = torch.autograd.grad(value.sum(), leaves, allow_unused=True)
+    return [torch.zeros_like(x) if g is None else g.detach() for x, g in zip(leaves, grads)]
+
+
+def _detached(value: Any) -> Any:
+    return value.detach() if isinstance(value, torch.Tensor) else value
 
 
 def run_case(namespace: dict[str, Any], name: str, call: str, case: dict[str, Any],

@@ -119,7 +119,8 @@ def _gp_case(gen, name, B, d, h, hidden, eps=None, dtype=F32):
                 hidden=hidden)
 
 
-@SPECS.add("U5.2", "gradient_penalty", wgan.gradient_penalty_mlp, points=2)
+# the penalty trains the critic: it must stay differentiable in the critic's weights
+@SPECS.add("U5.2", "gradient_penalty", wgan.gradient_penalty_mlp, points=2, grad_wrt=(3, 4, 5))
 def _cases_gp(gen):
     return [
         _gp_case(gen, "b4_d2_h8", 4, 2, 8, hidden=False),
