@@ -85,15 +85,18 @@ MISTAKES = [
     ("q12", "logits = logits / temperature", "logits = logits * temperature"),
     # q12: top-k keeps only k - 1 logits (drops the k-th)
     ("q12", "logits.masked_fill(logits < kth,", "logits.masked_fill(logits <= kth,"),
+    # q8: the corruption written into the caller's input_ids (no clone): the returned values
+    # are right, the batch the caller still holds is not
+    ("q8", "corrupted = input_ids.clone()", "corrupted = input_ids"),
 ]
 
 # Points each mistake (by index) loses on its question, from the cases it fails (measured once;
 # a change of the cases or of the partial-credit arithmetic shows up here)
 POINTS_LOST = {
-    0: 0.666667, 1: 1.0, 2: 1.0, 3: 1.0, 4: 0.65, 5: 1.96, 6: 1.96, 7: 1.08, 8: 1.08, 9:
-    2.0, 10: 2.0, 11: 2.25, 12: 0.375, 13: 2.25, 14: 0.75, 15: 0.666667, 16: 1.0, 17: 2.0,
-    18: 1.333333, 19: 0.5, 20: 0.888889, 21: 0.222222, 22: 1.333333, 23: 0.266667, 24: 0.5,
-    25: 0.666667, 26: 0.444444, 27: 0.666667
+    0: 0.666667, 1: 1.0, 2: 1.0, 3: 1.0, 4: 0.65, 5: 1.96, 6: 1.96, 7: 1.08, 8: 1.08, 9: 2.0,
+    10: 2.0, 11: 2.25, 12: 0.375, 13: 2.25, 14: 0.75, 15: 0.666667, 16: 1.0, 17: 2.0, 18: 1.333333,
+    19: 0.5, 20: 0.888889, 21: 0.222222, 22: 1.333333, 23: 0.266667, 24: 0.5, 25: 0.666667,
+    26: 0.444444, 27: 0.666667, 28: 1.666667,
 }
 OUTCOME_QUESTION = None
 
