@@ -28,8 +28,11 @@ def mistake_name(mistakes: list[Mistake], i: int) -> str:
 
 
 def grade_corpus(course, built, tmp_path_factory, hw: str, mistakes: list[Mistake],
-                 alternative: dict[str, str]) -> dict[str, GradingResults]:
-    """Grade, in one batch: the solved notebook, the stub, every mistake and the alternative."""
+                 alternative: dict[str, str],
+                 more_alternatives: dict[str, dict[str, str]] | None = None
+                 ) -> dict[str, GradingResults]:
+    """Grade, in one batch: the solved notebook, the stub, every mistake and the alternatives
+    (``more_alternatives``: graded as ``alternative_<key>``)."""
     built(hw)
     folder = tmp_path_factory.mktemp(f"{hw}-subs")
     write_solved(course, hw, folder / "solved.ipynb")
@@ -37,6 +40,8 @@ def grade_corpus(course, built, tmp_path_factory, hw: str, mistakes: list[Mistak
     for i, (_, old, new) in enumerate(mistakes):
         write_solved(course, hw, folder / f"{mistake_name(mistakes, i)}.ipynb", [(old, new)])
     write_alternative(course, hw, folder / "alternative.ipynb", alternative)
+    for key, cells in (more_alternatives or {}).items():
+        write_alternative(course, hw, folder / f"alternative_{key}.ipynb", cells)
     out = tmp_path_factory.mktemp(f"{hw}-out")
     run = api.grade(hw, [folder], out, course, workers=2, device="cpu")
     return {r.submission: r for r in run.results}
@@ -67,8 +72,8 @@ def check_solution_full_marks_and_stub_zero(graded, course, hw: str) -> None:
         assert q.cases and all(c.message for c in q.cases), q.name
 
 
-def check_alternative_full_marks(graded) -> None:
-    alt = graded["alternative"]
+def check_alternative_full_marks(graded, name: str = "alternative") -> None:
+    alt = graded[name]
     lost = {q.name: [(c.name, c.message) for c in q.cases if not c.passed]
             for q in alt.questions if q.score < q.max_score - 1e-9}
     assert alt.status == "graded" and not lost, lost
