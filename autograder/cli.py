@@ -202,24 +202,27 @@ def similarity(hw: str = typer.Argument(..., help="Assignment, e.g. hw3."),
                    None, help="Lowest score listed (0-1; default 0.25)."),
                course: Optional[Path] = CourseOption):
     """Similar answers: every pair of submissions compared, the starter code excluded."""
-    from .similarity.write import plain
-
     c = _course(course)
+    _assignments(c, hw, allow_all=False)
+    if floor is not None and not 0 <= floor <= 1:
+        raise _usage_error(f"--floor {floor:g}: a share between 0 and 1")
     try:
         run = api.similarity(hw, submissions, out, c, previous=previous, floor=floor)
     except CourseError as e:
-        console.print(f"[red]{e}[/red]")
-        raise typer.Exit(2)
+        raise _usage_error(str(e))
     for m in run.matches[:10]:
-        console.print(f"{m.score:.2f}  {plain(m.a.student_id)}  {plain(m.b.student_id)}"
-                      f"{'  (earlier term)' if m.b.previous else ''}", markup=False,
-                      highlight=False)
+        line = Text(f"{m.score:.2f}  ")
+        line.append(one_line(m.a.student_id))
+        line.append("  ")
+        line.append(one_line(m.b.student_id))
+        if m.b.previous:
+            line.append("  (earlier term)")
+        console.print(line)
     for name, why in run.skipped:
-        console.print(f"not compared: {plain(name)}: {plain(why)}", markup=False,
-                      highlight=False)
-    console.print(f"{run.compared} submissions compared ({run.previous} from earlier terms) in "
-                  f"{run.seconds:.1f} s; {len(run.matches)} pairs above the floor: {run.csv}, "
-                  f"{run.html}", markup=False, highlight=False)
+        console.print(Text(f"not compared: {one_line(name)}: {one_line(why)}", style="yellow"))
+    console.print(Text(f"{run.compared} submissions compared ({run.previous} from earlier terms) "
+                       f"in {run.seconds:.1f} s; {len(run.matches)} pairs above the floor: "
+                       f"{run.csv}, {run.html}"))
 
 
 @app.command()

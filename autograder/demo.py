@@ -1,6 +1,7 @@
 """The main job on the bundled example course: build every assignment, grade the example
-submissions of each, generate the mid-term quiz and grade its example responses, then publish
-the course gradebook, Canvas CSV, feedback and reports (``autograder demo``)."""
+submissions of each and compare their answers (``similarity``), generate the mid-term quiz and
+grade its example responses, then publish the course gradebook, Canvas CSV, feedback and
+reports (``autograder demo``)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -12,6 +13,7 @@ from .course import Course
 from .grade.batch import GradeRun, grade_batch
 from .quiz import run as quiz
 from .report.publish import PublishRun, publish
+from .similarity import similarity
 
 
 @dataclass
@@ -34,6 +36,9 @@ def demo(course: Course, out: str | Path = "out/demo",
         if examples.is_dir():
             log(f"grade {hw}: {examples}")
             grades.append(grade_batch(course, hw, [examples], out / hw))
+            log(f"similarity {hw}: {out / hw / 'similarity'}")
+            similarity(course.student_notebook(hw), [examples], out / hw / "similarity",
+                       title=hw)
     run = DemoRun(out, builds, grades)
     # -- the mid-term quiz: papers, keys, LMS exports, and the example responses graded ------
     if (course.root / "examples" / "quiz" / "midterm.toml").is_file():

@@ -14,7 +14,7 @@ student notebook into one that carries everything itself:
 * the course server's **submit cell** (:mod:`.submit_cell`) when the course has a server.
 
 The grader runs only a notebook's imports, definitions and top-level assignments, and drops
-anything that names ``otter`` or ``grader`` (:mod:`autograder.sandbox.harness`): of these cells it
+anything that names ``otter`` or ``grader`` (:mod:`autograder.sandbox.worker.harness`): of these cells it
 runs the assignment of the tests' dictionary and the ``def`` of the setup function, nothing else.
 """
 from __future__ import annotations

@@ -24,9 +24,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Sequence
 
-from ..course import AssignmentConfig, Course, CourseError
+from ..course import AssignmentConfig, Course
 from ..gradebook import assignment_gradebook, write_assignment_gradebook
-from ..ingest import IngestError, collect
+from ..ingest import collect
 from .dask_executor import DaskExecutor
 from .executor import Executor
 from .incremental import Plan, inputs_digest, plan
@@ -92,12 +92,10 @@ def grade_batch(course: Course, hw: str, submissions: Sequence[str | Path], out:
     :func:`autograder.api.grade`."""
     start = time.perf_counter()
     config = course.config(hw)
+    # before anything is written: a path that does not exist stops the run here (IngestError)
+    subs = collect(list(submissions), assignment=hw, groups=course_groups(course))
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    try:  # before anything is stored: a path that does not exist stops the run here
-        subs = collect(list(submissions), assignment=hw, groups=course_groups(course))
-    except IngestError as e:
-        raise CourseError(str(e)) from None
     store = ResultStore(options.store or default_url(out))
     executor = make_executor(options)
     regenerated, grader = False, None

@@ -22,6 +22,7 @@ from ..sandbox.session import RunOutput
 from ..specs import Case, get_spec
 from . import points
 from ..textsafe import clean
+from .cells import PLACE, cell_label, name_cells
 from .checks import Verdict, compare
 from .results import GradingResults, QuestionResult, TestCaseResult
 from .version import GRADER_VERSION
@@ -103,7 +104,7 @@ class Grader:
             # than the wire allows): its own row says so; the batch goes on
             return Ran(result, None, f"could not be graded: {_reason(e)}",
                        time.perf_counter() - start)
-        return Ran(result, run, "", time.perf_counter() - start)
+        return Ran(result, run, "", time.perf_counter() - start, cells)
 
     def score(self, ran: "Ran") -> tuple[GradingResults, str]:
         """Verdicts and points for a run; a run whose output cannot be scored gives an
@@ -130,9 +131,11 @@ class Grader:
         reports = {(m.get("question"), m.get("case")): m
                    for m in run.messages if m.get("kind") == "case"}
         result.status, result.message, reason = _run_status(run, self.limits)
-        notes = _cell_notes(run)
+        notes = _cell_notes(run, ran.cells)
         result.message = "; ".join(filter(None, [result.message, notes, note]))
-        result.questions = self._score(reports, reason)
+        # cells named as the student finds them, not by their index
+        result.message = name_cells(result.message, ran.cells)
+        result.questions = self._score(reports, reason, ran.cells)
         result.seconds = ran.seconds + time.perf_counter() - start
         log = run.output.decode("utf-8", "replace")
         if run.output_truncated:
@@ -140,13 +143,14 @@ class Grader:
         return result, log
 
     # -- last step: verdicts and points
-    def _score(self, reports: dict[tuple[Any, Any], dict], reason: str) -> list[QuestionResult]:
+    def _score(self, reports: dict[tuple[Any, Any], dict], reason: str,
+               cells: list[str] | tuple[str, ...] = ()) -> list[QuestionResult]:
         questions = []
         for q in self.config.questions:
             qr = QuestionResult(q.name, 0.0, q.points)
             for case in self.fixtures.for_question(q.name):
                 report = reports.get((q.name, case.name))
-                verdict = _verdict(case, report, reason)
+                verdict = _verdict(case, report, reason, cells)
                 score = case.points if verdict.passed else 0.0
                 qr.cases.append(TestCaseResult(
                     question=q.name, name=case.name, score=score, max_score=case.points,
@@ -168,6 +172,7 @@ class Ran:
     run: RunOutput | None
     error: str
     seconds: float
+    cells: list[str] = field(default_factory=list)  # the notebook's code cells, as run
 
 
 def _run_status(run: RunOutput, limits: Limits) -> tuple[str, str, str]:
@@ -201,19 +206,29 @@ def _run_status(run: RunOutput, limits: Limits) -> tuple[str, str, str]:
         f"not run: the process {how}"
 
 
-def _cell_notes(run: RunOutput) -> str:
+def _cell_notes(run: RunOutput, cells: list[str] | tuple[str, ...] = ()) -> str:
     for m in run.messages:
         if m.get("kind") == "loaded":
             if m.get("timeout"):
                 return "loading the notebook's definitions hit its time limit"
-            errors = [f"code cell {c['cell']} raised {c['error_type']}: {c['error_message']}"
-                      + (f" ({c['where']})" if c.get("where") else "")
-                      for c in m.get("cells", []) if isinstance(c, dict) and c.get("error_type")]
+            errors = [_cell_error(c, cells) for c in m.get("cells", [])
+                      if isinstance(c, dict) and c.get("error_type")]
             return "; ".join(errors[:5])
     return ""
 
 
-def _verdict(case: FixtureCase, report: dict | None, reason: str) -> Verdict:
+def _cell_error(entry: dict, cells: list[str] | tuple[str, ...]) -> str:
+    """``the cell that defines `f` raised NameError: ... (line 3)``."""
+    place = PLACE.fullmatch(entry.get("where") or "")
+    line = int(place.group(2)) if place and int(place.group(1)) == entry["cell"] else None
+    suffix = f" (line {line})" if line else \
+        (f" ({name_cells(entry['where'], cells)})" if entry.get("where") else "")
+    return (f"{cell_label(cells, entry['cell'], line)} raised {entry['error_type']}: "
+            f"{entry['error_message']}{suffix}")
+
+
+def _verdict(case: FixtureCase, report: dict | None, reason: str,
+             cells: list[str] | tuple[str, ...] = ()) -> Verdict:
     fn = f"`{case.spec}`"
     if report is None:
         return Verdict(False, reason)
@@ -229,7 +244,7 @@ def _verdict(case: FixtureCase, report: dict | None, reason: str) -> Verdict:
     if status == "error":
         if case.hidden:  # its type, message and line could each encode the hidden input
             return Verdict(False, f"{fn} raised an exception")
-        where = f" ({report['where']})" if report.get("where") else ""
+        where = f" ({name_cells(report['where'], cells)})" if report.get("where") else ""
         return Verdict(False, f"{fn} raised {report.get('error_type')}: "
                               f"{report.get('error_message')}{where}")
     if status == "unencodable":

@@ -29,7 +29,8 @@ from typing import Any
 import pandas as pd
 
 from ..grade.results import GradingResults
-from ..ingest.canvas import marked_late
+from ..ingest.canvas import is_canvas_member, marked_late
+from ..ingest.sources import student_id_from_filename
 from ..lms.canvas import write_canvas_csv
 from ..textsafe import clean, csv_frame
 from . import load_results
@@ -98,6 +99,16 @@ class CourseGradebook:
 
 
 # ----------------------------------------------------------------------------- inputs
+
+
+def uploaded_file(source: str, student_id: str) -> str:
+    """The name of the file a student uploaded, as a times CSV names it: of the names in
+    ``source`` (``download.zip!doe_12_3_hw1_2026.zip!hw1.ipynb``), the outermost that gives
+    ``student_id``, else the outermost Canvas-named one (a group member's copy); never a name
+    inside a student's zip (an otter export's ``hw1.ipynb`` is every student's)."""
+    names = [PurePosixPath(part).name for part in source.split("!")]
+    return (next((n for n in names if student_id_from_filename(n) == student_id), "")
+            or next((n for n in names if is_canvas_member(n)), ""))
 
 
 def _read_times(path: Path | None, tz) -> tuple[dict[str, datetime], dict[str, datetime]]:
@@ -222,7 +233,7 @@ def course_gradebook(config: CourseConfig | str | Path, *,
                     issues.append(f"{item.name}: {r.submission} is a result for "
                                   f"{r.assignment}; counted under {item.name} anyway")
                 sid, on = resolve(r.student_id)
-                base = PurePosixPath(r.source.rsplit("!", 1)[-1]).name
+                base = uploaded_file(r.source, r.student_id)
                 when = (by_file.get(base) or by_file.get(r.submission) or by_student.get(sid)
                         or by_student.get(r.student_id)
                         or aware(r.submitted_at or None, tz, f"{r.submission}: submitted_at"))

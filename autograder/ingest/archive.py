@@ -28,7 +28,6 @@ from .files import (NOT_UTF8, Limits, MemberLoader, clean_name, member_problem, 
                     skipped_member, spool_member, what_it_is)
 from .submission import Submission
 
-OTTER_MARKERS = (".OTTER_LOG", "__zip_filename__")
 ZIP_ERRORS = (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError, EOFError,
               ValueError, UnicodeDecodeError)
 Owner = tuple[str, str, str, str]  # (name, student id, submitted_at, note)

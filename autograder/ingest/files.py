@@ -79,15 +79,56 @@ def clean_name(text: str) -> tuple[str, bool]:
         return raw.decode("utf-8", "replace"), True
 
 
+def printable(text: str) -> str:
+    """``text`` for one line of a terminal: control and format characters (newlines, escape
+    sequences, bidi overrides) written as ``\\x1b``-style escapes."""
+    return "".join(c if c.isprintable() else ascii(c)[1:-1] for c in text)
+
+
 def _escaped_only(text: str) -> bool:
     return all(not 0xD800 <= ord(c) <= 0xDFFF or 0xDC80 <= ord(c) <= 0xDCFF for c in text)
 
 
+class _UnflaggedNames:
+    """A zip file whose central directory and local headers read without the "names are UTF-8"
+    flag (bit 11), so that zipfile decodes every name with :data:`_CODEC` (replacement
+    characters) instead of raising UnicodeDecodeError on one that claims UTF-8 and is not."""
+
+    def __init__(self, file) -> None:
+        self._file = file
+
+    def __getattr__(self, name: str):
+        return getattr(self._file, name)
+
+    def read(self, n: int = -1) -> bytes:
+        data = self._file.read(n)
+        if len(data) == 30 and data.startswith(b"PK\x03\x04"):  # a member's local header
+            return data[:7] + bytes([data[7] & ~0x08 & 0xFF]) + data[8:]
+        if not data.startswith(b"PK\x01\x02"):  # only the central directory starts so
+            return data
+        out, at = bytearray(data), 0
+        while out[at:at + 4] == b"PK\x01\x02" and at + 46 <= len(out):
+            out[at + 9] &= ~0x08 & 0xFF  # flag bits 8-15 live in the second byte
+            names, extra, comment = struct.unpack("<HHH", out[at + 28:at + 34])
+            at += 46 + names + extra + comment
+        return bytes(out)
+
+
 def open_zip(file) -> zipfile.ZipFile:
-    """A zip opened for reading, its names decoded as UTF-8 (with replacement characters).
-    Raises what zipfile raises for a broken archive, and UnicodeDecodeError for a name that
-    claims UTF-8 and is not."""
-    return zipfile.ZipFile(file, metadata_encoding=_CODEC)
+    """A zip opened for reading, its names decoded as UTF-8 (with replacement characters,
+    also for a name that claims to be UTF-8 and is not). Raises what zipfile raises for a
+    broken archive."""
+    try:
+        return zipfile.ZipFile(file, metadata_encoding=_CODEC)
+    except UnicodeDecodeError:
+        pass
+    if not hasattr(file, "read"):
+        file = open(file, "rb")  # closed with the ZipFile below
+        zf = zipfile.ZipFile(_UnflaggedNames(file), metadata_encoding=_CODEC)
+        zf._filePassed = 0  # the ZipFile owns (and closes) the file it was given
+        return zf
+    file.seek(0)
+    return zipfile.ZipFile(_UnflaggedNames(file), metadata_encoding=_CODEC)
 
 
 def declared_entries(file) -> int | None:
@@ -283,8 +324,11 @@ def what_it_is(name: str, head: bytes = b"") -> str:
         return "a word-processor document"
     if suffix in (".html", ".htm"):
         return "a web page"
-    if suffix == ".py":
-        return "a Python script"
+    named = {".py": "a Python script", ".md": "a Markdown file", ".txt": "a text file",
+             ".csv": "a CSV file", ".json": "a JSON file", ".yml": "a YAML file",
+             ".yaml": "a YAML file", ".toml": "a TOML file"}
+    if suffix in named:
+        return named[suffix]
     if head.startswith(b"PK\x03\x04") or suffix == ".zip":
         return "a zip"
     if suffix in (".rar", ".7z", ".tar", ".gz", ".tgz"):

@@ -20,7 +20,8 @@ from datetime import date, datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from .files import IGNORED, MAX_NOTEBOOK_BYTES, FileLoader, MemberLoader, member_problem
+from .files import (IGNORED, MAX_NOTEBOOK_BYTES, FileLoader, MemberLoader, clean_name,
+                    member_problem)
 from .submission import Submission
 
 METADATA_NAME = "submission_metadata.yml"
@@ -208,5 +209,5 @@ def submissions_from_folder(folder: Path) -> list[Submission]:
             if child.name in IGNORED or ".ipynb_checkpoints" in child.parts:
                 continue
             files.setdefault(sub.name, []).append(
-                (child.relative_to(base).as_posix(), str(child), FileLoader(child)))
+                (child.relative_to(base).as_posix(), clean_name(str(child))[0], FileLoader(child)))
     return _export_submissions(metadata, files, str(base))

@@ -26,8 +26,6 @@ class NotebookError(ValueError):
 
 def _not_json(data: bytes) -> NotebookError:
     kind = what_it_is("", data[:16])
-    if kind == "a zip":
-        kind = "a zip with no notebook"
     if kind != "a file":
         return NotebookError(f"{kind}, not a notebook: submit the .ipynb file")
     return NotebookError("not a notebook: invalid JSON")

@@ -29,12 +29,14 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import replace
 from pathlib import Path, PurePosixPath
 from typing import Callable, Iterable
 
 from . import canvas, gradescope
 from .archive import Owner, from_zip, identity
-from .files import IGNORED, NOT_UTF8, FileLoader, Limits, clean_name, file_time, what_it_is
+from .files import (IGNORED, NOT_UTF8, FileLoader, Limits, clean_name, file_time, printable,
+                    what_it_is)
 from .groups import load_groups
 from .submission import IngestError, Submission
 
@@ -80,7 +82,7 @@ def _from_path(path: Path, limits: Limits, assignment: str, top_level: bool,
     shown = clean_name(str(path))[0]
     if path.is_symlink():
         if not top_level:
-            warn(f"skipped {shown}: a symbolic link")
+            warn(f"skipped {printable(shown)}: a symbolic link")
             return []
         return [Submission(*_owner(path)[:2], shown, b"", error="symbolic link")]
     if _is_zip(path):
@@ -93,7 +95,7 @@ def _from_path(path: Path, limits: Limits, assignment: str, top_level: bool,
         name, sid, when, note = _owner(path, file_time(path))
         return [Submission(name, sid, shown, b"", submitted_at=when, note=note,
                            error=f"{what}, not a notebook: submit the .ipynb file")]
-    warn(f"skipped {shown}: {what}, neither a notebook nor a zip")
+    warn(f"skipped {printable(shown)}: {what}, neither a notebook nor a zip")
     return []
 
 
@@ -140,12 +142,10 @@ def for_groups(found: list[Submission], groups: dict[str, tuple[str, ...]]) -> l
         out.append(sub)
         for member in groups.get(sub.student_id, ()):
             if member != sub.student_id:
-                copy = Submission(f"{sub.name}_for_{member}", member, sub.source, b"",
-                                  error=sub.error, submitted_at=sub.submitted_at,
-                                  note="; ".join(filter(None, [
-                                      sub.note, f"group submission by {sub.student_id}"])),
-                                  loader=sub._loader)
-                copy._data = sub._data
+                copy = replace(sub, name=f"{sub.name}_for_{member}", student_id=member,
+                               note="; ".join(filter(None, [
+                                   sub.note, f"group submission by {sub.student_id}"])),
+                               data=sub.__dict__["_data"])
                 out.append(copy)
     return out
 

@@ -26,6 +26,7 @@ from typing import Any, Iterable
 
 from .. import __version__
 from ..course import Course
+from ..grade import points
 from ..ingest.files import MAX_NOTEBOOK_BYTES
 from ..ingest.gradescope import iso_time
 from ..ingest.submission import Submission
@@ -39,13 +40,42 @@ SETTINGS_NAME = "gradescope.json"
 # ----------------------------------------------------------------------- the autograder
 
 
-def apply_visibility(payload: dict[str, Any], hidden_visibility: str) -> dict[str, Any]:
-    """Set the visibility of hidden cases in a Gradescope results payload."""
+WHEN_SHOWN = {"after_due_date": "after the due date", "after_published": "once the grades are "
+              "published", "hidden": "never (the total score shows once grades are published)"}
+
+
+def apply_visibility(payload: dict[str, Any], hidden_visibility: str, note: str = "") -> str:
+    """Set the visibility of hidden cases in a Gradescope results payload. Until they show,
+    the text every student sees (the top-level ``output``) tells nothing they would not: the
+    public tests' points, not the total, and no note about a hidden case (a crash, a time
+    limit). ``note`` (which file was graded) is added for everybody. Returns what was taken
+    out of ``output``, for the instructors' stdout ("" if nothing)."""
     assert hidden_visibility in VISIBILITIES, hidden_visibility
-    for test in payload.get("tests", []):
-        if (test.get("extra_data") or {}).get("hidden"):
-            test["visibility"] = hidden_visibility
-    return payload
+    tests = payload.get("tests", [])
+    hidden = [t for t in tests if (t.get("extra_data") or {}).get("hidden")]
+    public = [t for t in tests if not (t.get("extra_data") or {}).get("hidden")]
+    for test in hidden:
+        test["visibility"] = hidden_visibility
+    withheld = ""
+    if hidden and hidden_visibility != "visible":
+        notes = payload.get("output", "")
+        status = (payload.get("extra_data") or {}).get("status", "graded")
+        public_max = points.total(t["max_score"] for t in public)
+        hidden_max = points.total(t["max_score"] for t in hidden)
+        lines = [f"Public tests: {points.total(t['score'] for t in public):g} / "
+                 f"{public_max:g} point{'' if public_max == 1 else 's'}."
+                 if public else "No public tests.",
+                 f"The {len(hidden)} hidden test{'' if len(hidden) == 1 else 's'} "
+                 f"({hidden_max:g} point{'' if hidden_max == 1 else 's'}) and the total "
+                 f"score show {WHEN_SHOWN[hidden_visibility]}."]
+        if status == "error":  # nothing ran (not a notebook, ...): no hidden case involved
+            lines.insert(0, notes)
+        else:
+            withheld = notes
+        payload["output"] = "\n".join(lines)
+    if note:
+        payload["output"] = "\n".join(filter(None, [payload.get("output", ""), note]))
+    return withheld
 
 
 def _write_json(path: Path, payload: dict[str, Any]) -> None:
@@ -104,9 +134,11 @@ def run_autograder(root: str | Path = "/autograder", *, source: str | Path | Non
         visibility = hidden_visibility or settings.get("hidden_visibility", "after_due_date")
         if visibility not in VISIBILITIES:
             raise ValueError(f"hidden visibility must be one of {VISIBILITIES}, not {visibility!r}")
-        payload, log = _grade_one(source, submission, root, hw,
-                                  device or settings.get("device", "cpu"))
-        apply_visibility(payload, visibility)
+        payload, log, note = _grade_one(source, submission, root, hw,
+                                        device or settings.get("device", "cpu"))
+        withheld = apply_visibility(payload, visibility, note)
+        if withheld:  # run_autograder's stdout: instructors only
+            print(f"---- the grader's notes (instructors only) ----\n{withheld}")
         if log:  # run_autograder's stdout: instructors only (stdout_visibility is "hidden").
             # Never in results.json: a submission can print the hidden inputs it was called on.
             print("---- what the submission printed (instructors only) ----")
@@ -122,7 +154,9 @@ def run_autograder(root: str | Path = "/autograder", *, source: str | Path | Non
 
 
 def _grade_one(source: Path, submission: Path, root: Path, hw: str,
-               device: str) -> tuple[dict, str]:
+               device: str) -> tuple[dict, str, str]:
+    """The results payload, the submission's own output, and a note on which file was graded
+    when the upload held several notebooks."""
     # torch, the fixtures and the sandbox load inside run_autograder's guard: an install that
     # cannot import them still writes a results.json that says so
     from .. import fixtures as fixture_store
@@ -150,13 +184,12 @@ def _grade_one(source: Path, submission: Path, root: Path, hw: str,
     safe = {f"{q.name}: {c.name}": safe_message(c) for q in result.questions for c in q.cases}
     for test in payload["tests"]:  # the same second guard as the feedback pages
         test["output"] = safe.get(test["name"], test["output"])
-    notes = [payload["output"]]
+    note = ""
     if notebook is not None and len(listing) > 1:
-        notes.append(f"Graded {notebook.relative_to(submission).as_posix()}; also found: "
-                     + ", ".join(x for x in listing
-                                 if x != notebook.relative_to(submission).as_posix()))
-    payload["output"] = "\n".join(notes)
-    return payload, log
+        note = (f"Graded {notebook.relative_to(submission).as_posix()}; also found: "
+                + ", ".join(x for x in listing
+                            if x != notebook.relative_to(submission).as_posix()))
+    return payload, log, note
 
 
 # ----------------------------------------------------------------------- the bundle

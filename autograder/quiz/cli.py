@@ -6,6 +6,7 @@ from typing import Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from ..cli_common import App
@@ -66,7 +67,7 @@ def grade(spec: Path = SpecArg,
                   f"{g['max_score'].max() if len(g) else 0:g} → {rep.scores}, {rep.stats}, "
                   f"{rep.stats_html}")
     for line in rep.issues:
-        console.print(f"[yellow]! {line}[/yellow]")
+        console.print(f"[yellow]! {escape(line)}[/yellow]")  # answers are the students' text
 
 
 @quiz_app.command("bank")

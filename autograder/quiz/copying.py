@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..textsafe import csv_frame
 from .grading import Responses, score_answer
 from .spec import Variant
 
@@ -68,10 +69,6 @@ def copying(variants: dict[str, Variant], responses: Responses | pd.DataFrame) -
 
 
 def write(frame: pd.DataFrame, path: str | Path) -> Path:
-    """copying.csv, every id cell neutralised against spreadsheet formulas."""
-    safe = frame.copy()
-    for c in ("student_id", "other_id"):
-        safe[c] = safe[c].map(lambda t: "'" + t if str(t)[:1] in ("=", "+", "-", "@", "\t", "\r")
-                              else t)
-    safe.to_csv(path, index=False)
+    """copying.csv, its text cells cleaned and neutralised against spreadsheet formulas."""
+    csv_frame(frame).to_csv(path, index=False)
     return Path(path)

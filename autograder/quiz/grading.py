@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..textsafe import one_line
 from .question import LETTERS, Question
 from .spec import Variant
 
@@ -26,55 +27,119 @@ def _norm(s: str) -> str:
     return re.sub(r"\s+", " ", s).strip().lower()
 
 
-def _letters(s: str) -> set[str]:
-    return {t.strip().upper() for t in re.split(r"[;,\s]+", s) if t.strip()}
+def _picks(s: str) -> list[str]:
+    """The picks of a multiple-answer response: tokens between ';', ',' or spaces, upper-cased,
+    each stripped of brackets and a final full stop."""
+    return [t.strip().upper().strip("().") for t in re.split(r"[;,\s]+", s) if t.strip("(). ")]
 
 
-def parse_number(s: str) -> float | None:
-    """A number as students write it: "73728", "73,728" (thousands), "0,884" (decimal comma),
-    "1.5e-3". None if it is not one."""
+_AMBIGUOUS = re.compile(r"[-+]?[1-9]\d{0,2},\d{3}")
+
+
+def read_number(s: str) -> tuple[float | None, str]:
+    """(value, problem) of a number as students write it: "73728", "73,728,000" or "1,586.5"
+    (thousands), "0,884" or "12,5" (a decimal comma), "1.5e-3". A single comma before exactly
+    three digits after a non-zero group ("1,586") reads as 1586 or as 1.586: that is not guessed,
+    the value is None and the problem says so. Not a number: None and why."""
     s = s.strip().replace(" ", "")
+    if _AMBIGUOUS.fullmatch(s):
+        return None, f"ambiguous comma: {s} reads as {s.replace(',', '')} or {s.replace(',', '.')}"
     if re.fullmatch(r"[-+]?[1-9]\d{0,2}(,\d{3})+(\.\d*)?", s):
         s = s.replace(",", "")
     elif re.fullmatch(r"[-+]?\d+,\d+", s):
         s = s.replace(",", ".")
     try:
-        return float(s)
+        value = float(s)
     except ValueError:
-        return None
+        return None, "not a number"
+    if not math.isfinite(value):
+        return None, "not a finite number"
+    return value, ""
+
+
+def parse_number(s: str) -> float | None:
+    """A number as students write it (:func:`read_number`), or None if it is none or ambiguous."""
+    return read_number(s)[0]
+
+
+def _counts(q: Question) -> bool:
+    """An integer answer graded as one (tolerance 0.5: a count, a size)."""
+    return q.answer == int(q.answer) and q.tolerance == 0.5
+
+
+def _within(q: Question, x: float) -> bool:
+    return abs(x - q.answer) <= q.tolerance + 1e-12
+
+
+def assess(q: Question, response, points: float) -> tuple[float, str]:
+    """(points earned, problem): numeric within tolerance; MC / TF exact (case, brackets and a
+    final full stop aside: ``b``, ``(B)``, ``A.``, ``true.``); MA partial credit
+    max(0, (right picked − wrong picked) / number right), where a pick that is no option's
+    letter (``Z``, ``AB``) is a wrong pick; short answers compare their numbers (1e-6 relative)
+    or, without numbers, their words. ``problem`` is "" for a well-formed answer, right or wrong,
+    and otherwise says what is malformed (for ``issues.txt``). An ambiguous number (``1,586``)
+    is read with thousands in an integer question (a count has no decimals); elsewhere it scores
+    what both readings score, or, when they differ, 0 until someone reviews it."""
+    if response is None or (isinstance(response, float) and math.isnan(response)):
+        return 0.0, ""
+    r = str(response).strip()
+    if not r:
+        return 0.0, ""
+    if q.qtype == "numeric":
+        x, problem = read_number(r)
+        if x is not None:
+            return (points if _within(q, x) else 0.0), ""
+        if problem.startswith("ambiguous"):
+            plain = r.replace(" ", "")
+            readings = [float(plain.replace(",", "")), float(plain.replace(",", "."))]
+            if _counts(q):  # a count is never written with decimals: 1,586 is 1586
+                return (points if _within(q, readings[0]) else 0.0), ""
+            right = [_within(q, v) for v in readings]
+            if right[0] == right[1]:
+                return (points if right[0] else 0.0), ""
+            return 0.0, problem + "; one of them is right: review"
+        return 0.0, problem
+    if q.qtype == "mc":
+        letter = r.upper().strip("() .")
+        if letter not in LETTERS[:len(q.options)]:
+            return 0.0, f"not one of the letters {LETTERS[0]}-{LETTERS[len(q.options) - 1]}"
+        return (points if letter == q.answer else 0.0), ""
+    if q.qtype == "tf":
+        norm = {"T": "True", "TRUE": "True", "F": "False", "FALSE": "False"}.get(
+            r.upper().strip("() ."))
+        if norm is None:
+            return 0.0, "not T or F"
+        return (points if norm == q.answer else 0.0), ""
+    if q.qtype == "ma":
+        valid = set(LETTERS[:len(q.options)])
+        picks = _picks(r)
+        invalid = [p for p in picks if p not in valid]
+        picked = set(picks) & valid
+        right = set(q.answer)
+        wrong = len(picked - right) + len(invalid)
+        frac = (len(picked & right) - wrong) / len(right)
+        problem = (f"{', '.join(invalid)} {'is' if len(invalid) == 1 else 'are'} no option's "
+                   f"letter (counted as wrong picks)") if invalid else ""
+        return points * max(0.0, frac), problem
+    got, want = _NUM.findall(r), _NUM.findall(q.answer)
+    if not want:  # a word or phrase: compare case- and space-insensitively
+        return (points if _norm(r) == _norm(q.answer) else 0.0), ""
+    if len(got) != len(want):
+        return 0.0, ""
+    ok = all(abs(float(a) - float(b)) <= 1e-6 * max(1.0, abs(float(b))) for a, b in zip(got, want))
+    return (points if ok else 0.0), ""
 
 
 def score_answer(q: Question, response, points: float) -> float:
-    """Points earned: numeric within tolerance; MC / TF exact; MA partial credit
-    max(0, (right picked − wrong picked) / number right); short answers compare their numbers
-    (1e-6 relative), or, without numbers, their words."""
-    if response is None or (isinstance(response, float) and math.isnan(response)):
-        return 0.0
-    r = str(response).strip()
-    if not r:
-        return 0.0
-    if q.qtype == "numeric":
-        x = parse_number(r)
-        if x is None:
-            return 0.0
-        return points if math.isfinite(x) and abs(x - q.answer) <= q.tolerance + 1e-12 else 0.0
-    if q.qtype == "mc":
-        return points if r.upper().strip("() .") == q.answer else 0.0
-    if q.qtype == "tf":
-        norm = {"T": "True", "TRUE": "True", "F": "False", "FALSE": "False"}.get(r.upper())
-        return points if norm == q.answer else 0.0
-    if q.qtype == "ma":
-        picked = _letters(r) & set(LETTERS[:len(q.options)])
-        right = set(q.answer)
-        frac = (len(picked & right) - len(picked - right)) / len(right)
-        return points * max(0.0, frac)
-    got, want = _NUM.findall(r), _NUM.findall(q.answer)
-    if not want:  # a word or phrase: compare case- and space-insensitively
-        return points if _norm(r) == _norm(q.answer) else 0.0
-    if len(got) != len(want):
-        return 0.0
-    ok = all(abs(float(a) - float(b)) <= 1e-6 * max(1.0, abs(float(b))) for a, b in zip(got, want))
-    return points if ok else 0.0
+    """Points earned (:func:`assess` without the problem)."""
+    return assess(q, response, points)[0]
+
+
+def shown(response, limit: int = 60) -> str:
+    """A response as a line of ``issues.txt``: control characters dropped, at most ``limit``
+    characters."""
+    text = one_line(response).strip()
+    return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
 @dataclass
@@ -114,9 +179,11 @@ def normalise_responses(df: pd.DataFrame) -> Responses:
     return Responses(out.reset_index(drop=True), issues)
 
 
-def grade(variants: dict[str, Variant], responses: pd.DataFrame | Responses) -> pd.DataFrame:
+def grade(variants: dict[str, Variant], responses: pd.DataFrame | Responses,
+          problems: list[str] | None = None) -> pd.DataFrame:
     """One row per student in ``variants`` (in its order): student_id, score, max_score and the
-    points of q1..qN. A student without a response row scores 0 on every question."""
+    points of q1..qN. A student without a response row scores 0 on every question. Every
+    malformed answer is appended to ``problems`` as ``student q3: 'A;Z': why``."""
     if isinstance(responses, Responses):
         responses = responses.frame
     elif "student_id" not in responses.columns or not all(
@@ -131,7 +198,9 @@ def grade(variants: dict[str, Variant], responses: pd.DataFrame | Responses) -> 
         for i, (q, pts) in enumerate(zip(v.questions, v.points), 1):
             col = f"q{i}"
             resp = None if r is None or col not in r.index else r[col]
-            row[col] = score_answer(q, resp, pts)
+            row[col], problem = assess(q, resp, pts)
+            if problem and problems is not None:
+                problems.append(f"{shown(sid)} {col}: {shown(resp)!r}: {problem}")
         row["score"] = round(sum(row[f"q{i}"] for i in range(1, len(v.questions) + 1)), 4)
         row["max_score"] = v.max_score
         rows.append(row)

@@ -22,6 +22,7 @@ class Generator:
     row: str  # the syllabus row it examines, e.g. "U3.6" (SYLLABUS.md)
     topic: str
     fn: Callable[[random.Random], Question]
+    versions: int | None = None  # declared: only this many distinct questions exist (< 10)
 
     @property
     def unit(self) -> str:
@@ -32,15 +33,18 @@ REGISTRY: dict[str, Generator] = {}
 _ROW = re.compile(r"U[1-9]\.\d+")
 
 
-def generator(row: str, topic: str):
+def generator(row: str, topic: str, versions: int | None = None):
     """Register ``fn`` as a question generator for syllabus row ``row`` (e.g. "U4.2"); its unit
-    is the row's prefix (U4)."""
+    is the row's prefix (U4). A generator gives at least 10 distinct questions, or declares
+    ``versions``, the smaller number it has (a question about a fixed architecture, say), so
+    that pools and papers know how little a redraw varies (tests/quiz/test_bank.py checks
+    both)."""
     if not _ROW.fullmatch(row):
         raise ValueError(f"a syllabus row like U4.2, not {row!r}")
 
     def deco(fn):
         if fn.__name__ in REGISTRY:
             raise ValueError(f"generator {fn.__name__} registered twice")
-        REGISTRY[fn.__name__] = Generator(fn.__name__, row, topic, fn)
+        REGISTRY[fn.__name__] = Generator(fn.__name__, row, topic, fn, versions)
         return fn
     return deco

@@ -30,6 +30,16 @@ MOODLE_TYPE = {"numeric": "numerical", "mc": "multichoice", "ma": "multichoice",
 CANVAS_TYPE = {"numeric": "numerical_question", "mc": "multiple_choice_question",
                "ma": "multiple_answers_question", "tf": "true_false_question",
                "short": "short_answer_question"}
+# Stated once on every paper (and in the LMS quiz description); the questions rely on them.
+CONVENTIONS = (
+    "Indices (entry [i, j], key i, position i) are 0-based: the first is 0; names such as k1 "
+    "or x_1 are labels, and time steps t run from 1 to T as in the lectures.",
+    "Output sizes of convolutions and pooling are rounded down (floor) when the stride does not "
+    "divide evenly.",
+    "Keep full precision in intermediate steps; round only the final answer (to at least 3 "
+    "significant figures).",
+    "Write decimals with a point (0.412); a comma only groups thousands (73,728).",
+)
 TYPE_HINT = {"numeric": "number", "mc": "one letter", "ma": "select all that apply",
              "tf": "true / false", "short": "short answer"}
 
@@ -101,7 +111,7 @@ def render_papers(spec: QuizSpec, variants: list[Variant], names: dict[str, str]
 
 def _paper_context(spec: QuizSpec, variant: Variant, name: str) -> dict:
     return dict(title=spec.title, time_minutes=spec.time_minutes, instructions=spec.instructions,
-                student_id=variant.student_id, name=name, seed=f"{variant.seed:016x}",
+                conventions=CONVENTIONS, student_id=variant.student_id, name=name, seed=f"{variant.seed:016x}",
                 questions=[dict(view(q), pool=pool, points=pts) for q, pool, pts in
                            zip(variant.questions, variant.pools or [""] * len(variant.points),
                                variant.points)],
@@ -167,7 +177,8 @@ def write_qti(spec: QuizSpec, pools: dict[str, list[Question]], path: Path) -> P
     ident = f"quiz{spec.seed}"
     views = _pool_views(spec, pools)
     context = dict(ident=ident, title=spec.title, pools=views, time_minutes=spec.time_minutes,
-                   points_possible=fmt(spec.max_score), instructions=spec.instructions)
+                   points_possible=fmt(spec.max_score),
+                   instructions=" ".join([spec.instructions, *CONVENTIONS]).strip())
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
         z.writestr("imsmanifest.xml", env.get_template("imsmanifest.xml.j2").render(**context))
         z.writestr(f"{ident}/{ident}.xml", env.get_template("qti_assessment.xml.j2").render(**context))

@@ -164,7 +164,12 @@ def grade(spec: QuizSpec | str | Path, responses: str | Path, roster: str | Path
     if missing:
         issues.append(f"no column for {', '.join(missing)} (0 points there)")
     variants = variants_for(spec, ids)
-    graded = grading.grade(variants, resp)
+    malformed: list[str] = []
+    graded = grading.grade(variants, resp, malformed)
+    if malformed:
+        issues.append(f"{len(malformed)} malformed answer{'s' if len(malformed) != 1 else ''} "
+                      f"(scored as described; review those marked 'review'):")
+        issues.extend(f"  {line}" for line in malformed)
     scores = graded[["student_id", "score", "max_score"]]
     files = {name: out / name for name in ("scores.csv", "responses_graded.csv", "stats.csv",
                                            "generator_stats.csv", "stats.html",

@@ -18,6 +18,7 @@ from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Any
 
+from ..grade import points
 from ..grade.results import GradingResults, QuestionResult
 from ..report.feedback import safe_message
 from .policy import Shown
@@ -44,8 +45,8 @@ def visible_result(result: GradingResults, shown: Shown) -> tuple[GradingResults
         if len(cases) == len(q.cases):
             score, top = q.score, q.max_score
         else:  # as the grader totals a question: all passed is exactly its points
-            top = round(sum(c.max_score for c in cases), 6)
-            score = top if all(c.passed for c in cases) else round(sum(c.score for c in cases), 6)
+            top = points.total(c.max_score for c in cases)
+            score = top if all(c.passed for c in cases) else points.total(c.score for c in cases)
         questions.append(QuestionResult(q.name, score, top,
                                         [replace(c, message=safe_message(c)) for c in cases]))
     if not held_tests:
@@ -56,8 +57,9 @@ def visible_result(result: GradingResults, shown: Shown) -> tuple[GradingResults
         return replace(result, questions=questions), {
             "tests": held_tests, "max_score": round(held_points, 6),
             "visibility": shown.hidden_level, "shown_from": None, "in_score": True}
+    # totalled like GradingResults.score: the exact sum of the shown cases, rounded once
     copy = replace(result, questions=questions,
-                   max_score=round(sum(q.max_score for q in questions), 6))
+                   max_score=points.total(c.max_score for q in questions for c in q.cases))
     return copy, {"tests": held_tests, "max_score": round(held_points, 6),
                   "visibility": shown.hidden_level,
                   "shown_from": shown.hidden_from.isoformat() if shown.hidden_from else None,

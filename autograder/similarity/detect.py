@@ -1,9 +1,11 @@
 """Pairwise comparison of answer texts with copydetect's winnowed fingerprints.
 
-Each text is tokenised as copydetect does (names become ``V``/``F``/``O``, strings ``S``, comments
-and spacing dropped; :mod:`~autograder.similarity.tokens`), so renamed variables and reformatted code compare equal; every k-gram of
-the tokens is hashed and a winnowing window keeps a subset as the text's fingerprints
-(Schleimer, Wilkerson and Aiken, SIGMOD 2003). Fingerprints of the boilerplate (the released
+Each text is tokenised as copydetect does (names become ``V``/``F``/``O``, strings ``S``,
+comments and spacing dropped; :mod:`~autograder.similarity.tokens`), so renamed variables and
+reformatted code compare equal; every k-gram of the tokens is hashed (a fixed hash, so a class
+gives the same scores in every run) and copydetect's robust winnowing keeps a subset as the
+text's fingerprints (Schleimer, Wilkerson and Aiken, SIGMOD 2003); copydetect's slices and token
+coverage turn shared fingerprints into matched regions and scores. Fingerprints of the boilerplate (the released
 notebook) are dropped before any comparison, and so are those that more than ``common`` of the
 class share (an idiom everyone writes is no evidence of copying).
 
@@ -34,7 +36,7 @@ class Document:
     student_id: str
     text: str
     previous: bool = False
-    fingerprint: "Fingerprint | None" = None
+    fingerprint: Fingerprint | None = None
     hash_array: np.ndarray | None = None  # set by compare_all (_index)
     position_array: np.ndarray | None = None
     unique_hashes: np.ndarray | None = None
@@ -140,26 +142,33 @@ def fingerprint(docs: list[Document], boilerplate: str = "") -> None:
         doc.fingerprint = _fingerprint(doc.text, window, bp if len(bp) else None)
 
 
-def drop_common(docs: list[Document], common: float) -> int:
+def drop_common(docs: list[Document], common: float) -> list[str]:
     """Drop the fingerprints found in more than ``common`` (a fraction) of the current
-    documents, if there are at least 10 of them; returns how many were dropped."""
+    documents, if there are at least 10 of them: an idiom everyone writes is a small part of an
+    answer. A document that would lose more than half of its fingerprints keeps them all: when
+    most of an answer is what most of the class handed in, the answer itself is what is shared
+    (one source copied by many), and it is compared in full. Returns those documents' keys."""
     current = [d for d in docs if not d.previous and d.fingerprint is not None]
     if len(current) < 10 or common >= 1:
-        return 0
+        return []
     counts: dict[int, int] = defaultdict(int)
     for d in current:
         for h in d.fingerprint.hashes:
             counts[h] += 1
     limit = max(2, math.floor(common * len(current)))
     drop = {h for h, n in counts.items() if n > limit}
+    kept_whole = []
     for d in docs:
         fp = d.fingerprint
         if fp is None or not (fp.hashes & drop):
             continue
+        if 2 * len(fp.hashes & drop) > len(fp.hashes):
+            kept_whole.append(d.key)
+            continue
         fp.hashes = fp.hashes - drop
         fp.hash_idx = {h: i for h, i in fp.hash_idx.items() if h not in drop}
         fp.token_coverage = get_token_coverage(fp.hash_idx, fp.k, len(fp.filtered))
-    return len(drop)
+    return kept_whole
 
 
 def _pairs(docs: list[Document], floor: float):

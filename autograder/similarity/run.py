@@ -25,6 +25,7 @@ class SimilarityRun:
     previous: int  # earlier terms' submissions with answers
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (submission, why)
     empty: list[str] = field(default_factory=list)  # answers are the starter code only
+    shared: list[str] = field(default_factory=list)  # answers mostly what most of the class wrote
     seconds: float = 0.0
 
 
@@ -60,7 +61,7 @@ def similarity(released: str | Path, submissions: Sequence[str | Path], out: str
         docs += more
         skipped += why
     fingerprint(docs, answer_cells.boilerplate(released_bytes))
-    drop_common(docs, common)
+    shared = drop_common(docs, common)
     empty = [d.key for d in docs if d.empty and not d.previous]
     matches = compare_all(docs, floor)
     out = Path(out)
@@ -71,6 +72,6 @@ def similarity(released: str | Path, submissions: Sequence[str | Path], out: str
     earlier = sum(1 for d in docs if d.previous and not d.empty)
     html_path.write_text(render_html(matches, title=title or Path(released).stem, floor=floor,
                                      compared=compared, previous=earlier, skipped=skipped,
-                                     empty=empty), encoding="utf-8")
+                                     empty=empty, shared=shared), encoding="utf-8")
     return SimilarityRun(out, csv_path, html_path, matches, compared, earlier, skipped, empty,
-                         time.perf_counter() - start)
+                         shared, time.perf_counter() - start)

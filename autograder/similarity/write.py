@@ -2,7 +2,8 @@
 
 Everything in them that a student controls (ids from file names, submission names, the code
 itself) is data: CSV cells that a spreadsheet would read as a formula get a leading ``'``, and
-the HTML is rendered with autoescaping on, the code passed as plain text segments.
+the HTML is rendered with autoescaping on, the code passed as plain text segments (control
+characters dropped, :mod:`autograder.textsafe`).
 """
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from ..report.render import environment
+from ..textsafe import clean, csv_cell, one_line
 from .detect import Match
 
 COLUMNS = ("a", "b", "score", "score_a", "score_b", "matched_tokens", "matched_lines_a",
@@ -19,23 +21,13 @@ HTML_PAIRS = 200  # side-by-side views in the HTML (the CSV has every pair above
 HTML_ROWS = 1000  # rows of the HTML's ranked table
 
 
-def cell(text) -> str:
-    """A CSV cell a spreadsheet will not read as a formula."""
-    text = str(text)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
-def plain(text) -> str:
-    """Text without control characters (for a terminal or a CSV cell)."""
-    return "".join(ch for ch in str(text) if ch >= " " and ch != "\x7f"
-                   and not 0x80 <= ord(ch) < 0xa0)
-
-
 def row(m: Match) -> dict[str, str]:
-    return {"a": m.a.student_id, "b": m.b.student_id, "score": f"{m.score:.3f}",
+    return {"a": one_line(m.a.student_id), "b": one_line(m.b.student_id),
+            "score": f"{m.score:.3f}",
             "score_a": f"{m.score_a:.3f}", "score_b": f"{m.score_b:.3f}",
             "matched_tokens": str(m.tokens), "matched_lines_a": str(m.lines_a),
-            "matched_lines_b": str(m.lines_b), "a_submission": m.a.key, "b_submission": m.b.key,
+            "matched_lines_b": str(m.lines_b), "a_submission": one_line(m.a.key),
+            "b_submission": one_line(m.b.key),
             "b_previous": "yes" if m.b.previous else ""}
 
 
@@ -45,7 +37,7 @@ def write_csv(matches: list[Match], path: Path) -> Path:
         out.writerow(COLUMNS)
         for m in matches:
             r = row(m)
-            out.writerow([cell(plain(r[c])) for c in COLUMNS])
+            out.writerow([csv_cell(r[c]) for c in COLUMNS])
     return path
 
 
@@ -66,12 +58,14 @@ def segments(text: str, slices: list[tuple[int, int]]) -> list[tuple[str, bool]]
 
 def render_html(matches: list[Match], *, title: str, floor: float, compared: int,
                 previous: int, skipped: list[tuple[str, str]], empty: list[str],
-                templates: str | Path | None = None) -> str:
-    pairs = [{"rank": i, "row": row(m), "left": segments(m.a.text, m.slices_a),
-              "right": segments(m.b.text, m.slices_b)}
+                shared: list[str] = (), templates: str | Path | None = None) -> str:
+    pairs = [{"rank": i, "row": row(m),
+              "left": [(clean(t), hit) for t, hit in segments(m.a.text, m.slices_a)],
+              "right": [(clean(t), hit) for t, hit in segments(m.b.text, m.slices_b)]}
              for i, m in enumerate(matches[:HTML_PAIRS], 1)]
     return environment(templates).get_template("similarity.html.j2").render(
         title=title, floor=floor, compared=compared, previous=previous,
-        rows=[row(m) for m in matches[:HTML_ROWS]], total=len(matches), pairs=pairs, shown=len(pairs), skipped=skipped,
-        empty=empty,
+        rows=[row(m) for m in matches[:HTML_ROWS]], total=len(matches), pairs=pairs,
+        shown=len(pairs), skipped=[(one_line(n), one_line(w)) for n, w in skipped],
+        empty=[one_line(e) for e in empty], shared=[one_line(k) for k in shared],
         generated=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"))

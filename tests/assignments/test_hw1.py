@@ -12,8 +12,10 @@ from autograder.grade.pipeline import Grader
 
 from ..conftest import write_alternative, write_solved
 from . import corpus
+from .corpus import mistake_name
 
-# One realistic mistake per question: (question, old code in the master solution, new code).
+# Realistic mistakes, at least one per question: (question, old code in the master solution, new
+# code).
 MISTAKES = [
     ("q1", "score = X @ w - threshold", "score = X @ w + threshold"),
     ("q2", "return 2.0 / X.shape[0] * X.T @ (X @ w - y)", "return 1.0 / X.shape[0] * X.T @ (X @ w - y)"),
@@ -24,12 +26,13 @@ MISTAKES = [
     ("q7", "delta = (delta @ weights[i]) * a * (1 - a)", "delta = delta @ weights[i]"),
     ("q8", "h = torch.tanh(x_t @ W_ih.T + b_ih + h @ W_hh.T + b_hh)", "h = torch.tanh(x_t @ W_ih.T + b_ih + h @ W_hh.T)"),
     ("q9", "return ((x - x_hat) ** 2).mean()", "return ((x - x_hat) ** 2).sum()"),
+    ("q4", "return p - y, 2 * (p - y) * p * (1 - p)", "return y - p, 2 * (y - p) * p * (1 - p)"),
 ]
 
-# Points each mistake loses on its question, from the hidden and public cases it fails (measured
-# once; a change of the cases or of the partial-credit arithmetic shows up here)
-POINTS_LOST = {"q1": 0.5, "q2": 0.75, "q3": 0.75, "q4": 1.0, "q5": 0.5, "q6": 1.0, "q7": 2.25,
-               "q8": 2.0, "q9": 0.666667}
+# Points each mistake (by index) loses on its question, from the hidden and public cases it fails
+# (measured once; a change of the cases or of the partial-credit arithmetic shows up here)
+POINTS_LOST = {0: 0.5, 1: 0.75, 2: 0.75, 3: 1.0, 4: 0.5, 5: 1.0, 6: 2.25, 7: 2.0, 8: 0.666667,
+               9: 1.0}
 
 # A correct solution written differently: every graded cell replaced (keyed by the cell's first
 # function or class): Python loops and float64 inside (perceptron, PLA, the losses, gradient
@@ -179,8 +182,8 @@ def graded(course, built, tmp_path_factory):
     folder = tmp_path_factory.mktemp("hw1-subs")
     write_solved(course, "hw1", folder / "solved.ipynb")
     (folder / "stub.ipynb").write_bytes(course.student_notebook("hw1").read_bytes())
-    for q, old, new in MISTAKES:
-        write_solved(course, "hw1", folder / f"mistake_{q}.ipynb", [(old, new)])
+    for i, (_, old, new) in enumerate(MISTAKES):
+        write_solved(course, "hw1", folder / f"{mistake_name(MISTAKES, i)}.ipynb", [(old, new)])
     write_alternative(course, "hw1", folder / "alternative.ipynb", ALTERNATIVE)
     (folder / "empty.ipynb").write_text("{}")
     (folder / "nothing.ipynb").write_bytes(b"")
@@ -205,10 +208,11 @@ def test_solution_gets_full_marks_and_stub_zero(graded, course):
         assert any("returned None" in c.message for c in q.cases) or q.name == "q9", q.name
 
 
-@pytest.mark.parametrize("question", [m[0] for m in MISTAKES])
-def test_a_mistake_loses_points_on_its_question_only(graded, question):
+@pytest.mark.parametrize("i", range(len(MISTAKES)), ids=lambda i: mistake_name(MISTAKES, i))
+def test_a_mistake_loses_points_on_its_question_only(graded, i):
     results, _, _ = graded
-    r = results[f"mistake_{question}"]
+    question = MISTAKES[i][0]
+    r = results[mistake_name(MISTAKES, i)]
     assert r.status == "graded"
     for q in r.questions:
         if q.name == question:
@@ -218,11 +222,14 @@ def test_a_mistake_loses_points_on_its_question_only(graded, question):
             assert q.score == pytest.approx(q.max_score), f"{q.name} lost points for a {question} mistake"
 
 
-@pytest.mark.parametrize("question", [m[0] for m in MISTAKES])
-def test_a_mistake_loses_exactly_the_points_of_the_cases_it_fails(graded, question):
+def test_every_mistake_has_its_points_pinned():
+    assert set(POINTS_LOST) == set(range(len(MISTAKES)))
+
+
+@pytest.mark.parametrize("i", range(len(MISTAKES)), ids=lambda i: mistake_name(MISTAKES, i))
+def test_a_mistake_loses_exactly_the_points_of_the_cases_it_fails(graded, i):
     results, _, _ = graded
-    q = next(q for q in results[f"mistake_{question}"].questions if q.name == question)
-    corpus.check_points_lost(q, POINTS_LOST[question])
+    corpus.check_mistake_loses_pinned_points(results, MISTAKES, i, POINTS_LOST)
 
 
 def test_differently_written_solution_keeps_full_marks(graded):
@@ -231,13 +238,13 @@ def test_differently_written_solution_keeps_full_marks(graded):
 
 def test_garbage_gets_error_rows_and_the_batch_goes_on(graded):
     results, run, out = graded
-    for name, why in [("empty", "no list of cells"), ("nothing", "empty file"),
-                      ("essay", "not a notebook")]:
+    for name, why in [("empty", "no list of cells"), ("nothing", "empty file")]:
         assert results[name].status == "error" and why in results[name].message, name
         assert results[name].score == 0
     book = pd.read_csv(out / "gradebook.csv", dtype={"student_id": str})
     assert len(book) == len(results) and set(book["submission"]) == set(results)
-    assert (out / "results" / "essay.json").is_file()
+    # a file in a folder that is neither a notebook nor a zip is skipped, never a student
+    assert "essay" not in results and not (out / "results" / "essay.json").exists()
 
 
 def test_import_error_only_costs_what_depends_on_it(graded):

@@ -133,3 +133,26 @@ def test_submit_cell_only_when_the_course_has_a_server(tmp_path):
         run_otter_assign(fresh, "hw1", run_tests=False, server=server_url(config))
     config.write_text('title = "no server"\n')
     assert server_url(config) is None and server_url(None) is None
+
+
+@pytest.mark.slow
+def test_build_command_takes_the_server_url_from_the_course_config(tmp_path):
+    """`autograder build HW --config course.toml`: the submit cell with the configured address;
+    an address that is not http(s) stops the build with a message naming it."""
+    from typer.testing import CliRunner
+
+    from autograder.cli import app
+
+    shutil.copytree(Course(REPO).solution_dir("hw1"), tmp_path / "solutions" / "hw1")
+    config = tmp_path / "course.toml"
+    config.write_text('[server]\nurl = "https://grader.example.edu"\n')
+    args = ["build", "hw1", "--course", str(tmp_path), "--config", str(config), "--no-check"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    last = _cells(Course(tmp_path).student_notebook("hw1"))[-1]
+    assert SUBMIT_TAG in last["metadata"]["tags"]
+    assert "SERVER = 'https://grader.example.edu'" in _source(last)
+
+    config.write_text('[server]\nurl = "grader.example.edu"\n')
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 1 and "grader.example.edu" in result.output

@@ -111,6 +111,8 @@ def write_folder(course, folder: Path) -> dict[str, str]:
                                          "time")]:
         (folder / name).write_bytes(with_cell(solved, source))
         files[name] = what
-    (folder / f"{PAYLOAD[:40]}.txt".replace("/", "_")).write_text(PAYLOAD)
+    # a file that is no notebook gets a row only when Canvas named it (else it is skipped)
+    (folder / f"payload_9001_9002_{PAYLOAD[:40]}.txt".replace("/", "_")).write_text(PAYLOAD)
     files["payload.txt"] = "not a notebook"
+    (folder / "README.md").write_text(PAYLOAD)  # no one's submission: skipped, no row
     return files

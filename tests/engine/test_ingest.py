@@ -57,7 +57,7 @@ def test_collect_folders_zips_and_unsafe_members(tmp_path):
     by_id = {s.student_id: s for s in subs}
     assert sorted(by_id) == ["111", "333", "555", "777", "a", "notes"]
     assert by_id["a"].error == "" and by_id["a"].data == _nb("x = 1")
-    assert by_id["notes"].error.startswith("a txt file, not a notebook")  # passed directly
+    assert by_id["notes"].error.startswith("a text file, not a notebook")  # passed directly
     assert by_id["111"].data == _nb("y = 2") and by_id["333"].data == _nb("y = 3")
     assert "unsafe path" in by_id["555"].error
     assert "symbolic link" in by_id["777"].error

@@ -106,3 +106,14 @@ def test_results_json_is_in_gradescopes_documented_format():
         assert set(test) <= DOCUMENTED_TEST, set(test) - DOCUMENTED_TEST
         assert test["status"] in ("passed", "failed") and test["visibility"] in VISIBILITIES
     assert payload["extra_data"]["max_score"] == 19.0  # ours, where extra data goes
+
+
+def test_built_fixtures_spread_each_question_exactly(course, built):
+    from autograder.grade import points
+
+    config = course.config("hw1")
+    fixtures = built("hw1")
+    for q in config.questions:
+        shares = [c.points for c in fixtures.for_question(q.name)]
+        assert len(shares) > 1 and points.total(shares) == q.points, q.name
+    assert points.total(c.points for c in fixtures.cases) == config.max_score

@@ -192,6 +192,21 @@ def test_times_csv_and_canvas_late_marker(tmp_path):
     assert any("marked LATE by Canvas" in line and "1 day late" in line for line in book.issues)
 
 
+def test_times_csv_names_the_uploaded_file_not_what_is_inside_it(tmp_path):
+    """An otter export's notebook is "hw1.ipynb" for every student: a time is the Canvas
+    file's (the export zip), never the shared inner name's."""
+    times = tmp_path / "times.csv"
+    times.write_text("file,submitted_at\n"
+                     "doe_101_5_hw1_2026.zip,2026-02-21T09:00:00\n"
+                     "hw1.ipynb,2026-02-28T09:00:00\n")
+    results = [make_result("101", 1.0, source="/dl.zip!doe_101_5_hw1_2026.zip!hw1.ipynb"),
+               make_result("102", 1.0, source="/dl.zip!bo_102_6_hw1_2026.zip!hw1.ipynb")]
+    book = _book({"hw1": results, "hw2": []}, assignments=[
+        {"name": "hw1", "due": "2026-02-19T23:59:00", "times": str(times)}])
+    assert _row(book, "s1", "hw1")["late_days"] == 2
+    assert _row(book, "s2", "hw1")["late_days"] == 0  # unknown, not hw1.ipynb's time
+
+
 def test_canvas_csv(tmp_path):
     hw1 = [make_result("s1", 1.0), make_result("s2", 0.5), make_result("nobody", 1.0)]
     book = _book({"hw1": hw1}, assignments=[
@@ -293,7 +308,7 @@ def test_a_relative_results_root_is_from_the_current_folder(tmp_path, monkeypatc
     items = {i.name: i for i in config.items}
     assert items["quiz"].scores == quiz / "scores.csv"
     assert items["hw1"].results == work / "out" / "demo" / "hw1"
-    r = CliRunner().invoke(app, ["gradebook", "--config", "examples/course.toml",
+    r = CliRunner().invoke(app, ["publish", "--config", "examples/course.toml",
                                  "--results", "out/demo", "-o", "course"])
     assert r.exit_code == 0, r.output
     book = pd.read_csv(work / "course" / "gradebook.csv", dtype={"student_id": str})

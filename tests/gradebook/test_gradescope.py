@@ -157,3 +157,18 @@ def test_results_json_has_only_documented_keys(layout):
     assert all(set(t) <= DOCUMENTED_TEST for t in payload["tests"])
     hidden = [t for t in payload["tests"] if t["extra_data"]["hidden"]]
     assert hidden and {t["visibility"] for t in hidden} == {"after_due_date"}
+
+
+def test_what_students_read_before_the_due_date_tells_no_hidden_result(layout, capsys):
+    """Hidden cases are after_due_date: the text every student sees now gives the public
+    tests' points, not the total, which would tell how the hidden tests went."""
+    public_only = _nb("def double(x):\n    return 2 * x if bool((x > 0).all()) else x")
+    payload = _submit(layout, {"toy.ipynb": public_only})
+    assert payload["score"] == 1  # stored for the due date; Gradescope shows it then
+    out = payload["output"]
+    assert "Public tests: 1 / 1 point." in out
+    assert "The 1 hidden test (1 point) and the total score show after the due date" in out
+    assert "1/2" not in out and "1 / 2" not in out and "graded" not in out
+    assert "graded: 1/2" in capsys.readouterr().out  # the instructors' stdout has it
+    shown = gradescope.run_autograder(layout, device="cpu", hidden_visibility="visible")
+    assert shown["output"].startswith("graded: 1/2")

@@ -78,7 +78,9 @@ def test_member_names_that_are_not_utf8(tmp_path):
     flagged = make_zip({"doe_1_1_h\u00e9.ipynb": notebook("a = 1")})  # non-ASCII: flag set
     (tmp_path / "flagged.zip").write_bytes(_rename_bytes(flagged, b"h\xc3\xa9", b"h\xff\xfe"))
     [row] = collect([tmp_path / "flagged.zip"])
-    assert row.error.startswith("unreadable zip: a member name is marked as UTF-8")
+    assert row.student_id == "1" and row.error == "" and row.data == notebook("a = 1")
+    assert "h\ufffd\ufffd.ipynb" in row.source and "not valid UTF-8" in row.note
+    row.source.encode("utf-8")
     plain = make_zip({"doe_1_1_hXY.ipynb": notebook("b = 1")})  # ASCII: no flag
     (tmp_path / "plain.zip").write_bytes(_rename_bytes(plain, b"hXY", b"h\xff\xfe"))
     [sub] = collect([tmp_path / "plain.zip"])

@@ -28,7 +28,7 @@ def test_a_path_that_does_not_exist_stops_grading_before_anything_is_stored(tmp_
     out = tmp_path / "out"
     with pytest.raises(CourseError, match="no such file or folder: .*typo.ipynb"):
         grade_batch(course, "toy", [tmp_path / "s1.ipynb", tmp_path / "typo.ipynb"], out)
-    assert not (out / "results.sqlite").exists() and not (out / "results").exists()
+    assert not out.exists()
     result = CliRunner().invoke(app, ["grade", "toy", str(tmp_path / "typo.ipynb"), "-o",
                                       str(out), "--course", str(course.root)])
     assert result.exit_code != 0 and "typo.ipynb" in result.output
@@ -41,7 +41,8 @@ def test_files_that_are_no_submission_are_skipped_with_one_warning_each(tmp_path
     folder = tmp_path / "subs"
     folder.mkdir()
     (folder / "s1.ipynb").write_bytes(notebook("x = 1"))
-    junk = ["README.md", "notes.md", "times.csv", "readme.txt", "helper.py"]
+    junk = ["README.md", "notes.md", "times.csv", "readme.txt", "helper.py",
+            "x\n\x1b]0;pwned\x07\u202e.md"]  # a name that would break the line
     for name in junk:
         (folder / name).write_text("not a submission")
     (folder / "doejane_12345_67890_hw1.pdf").write_bytes(b"%PDF-1.7\n...")  # Canvas-named
@@ -51,8 +52,8 @@ def test_files_that_are_no_submission_are_skipped_with_one_warning_each(tmp_path
     assert [(s.student_id, s.error.split(",")[0]) for s in subs] == [
         ("222", "an image"), ("12345", "a PDF"), ("s1", "")]
     assert len(warnings) == len(junk)
-    assert all(any(name in w for w in warnings) for name in junk)
-    assert all(w.count("\n") == 0 for w in warnings)
+    assert all(any(name in w for w in warnings) for name in junk[:-1])
+    assert all(w.isprintable() for w in warnings)
 
 
 def test_a_submission_that_is_no_notebook_says_what_it_is(tmp_path):
@@ -61,7 +62,7 @@ def test_a_submission_that_is_no_notebook_says_what_it_is(tmp_path):
         code_cells(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n")
     with pytest.raises(NotebookError, match="^an image, not a notebook"):
         code_cells(b"\xff\xd8\xff\xe0\x00\x10JFIF")
-    with pytest.raises(NotebookError, match="^a zip with no notebook"):
+    with pytest.raises(NotebookError, match="^a zip, not a notebook"):  # named .ipynb
         code_cells(make_zip({"hw1.py": b"x = 1"}))
     (tmp_path / "hw1.pdf").write_bytes(b"%PDF-1.7\n")
     make_zip({"hw1.py": b"x = 1", "notes.txt": b""}, tmp_path / "doe_1_2_hw1.zip")

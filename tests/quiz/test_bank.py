@@ -13,6 +13,7 @@ import pytest
 from autograder.quiz.grading import score_answer
 from autograder.quiz.model import draw, generators, single_threaded
 from autograder.quiz.question import LETTERS, check
+from autograder.quiz.registry import REGISTRY
 from autograder.quiz.render import answer_text
 
 from .oracles import ORACLES
@@ -73,8 +74,10 @@ def as_number(s: str) -> float | None:
 @pytest.mark.parametrize("name", [g.name for g in generators()])
 def test_generator(name):
     oracle = ORACLES[name]
+    versions = set()  # the questions as a student sees them (option order aside)
     for i in range(N):
         q = draw(name, random.Random(1000 + i))
+        versions.add((q.text, tuple(sorted(q.options))))
         check(q)  # well-posed (draw already redrew until it was)
         if i == 0:  # a function of the seed alone
             assert draw(name, random.Random(1000)).to_dict() == q.to_dict()
@@ -109,3 +112,10 @@ def test_generator(name):
         assert score_answer(q, answer_text(q, for_grading=True), 1.0) == 1.0, (q.text, q.answer)
         if q.qtype == "numeric":
             assert score_answer(q, repr(q.answer + 3 * q.tolerance), 1.0) == 0.0
+
+    # at least 10 different questions in 200 draws, or exactly the smaller number declared
+    declared = REGISTRY[name].versions
+    if declared is None:
+        assert len(versions) >= 10, f"{name}: {len(versions)} versions in {N} draws"
+    else:
+        assert declared < 10 and len(versions) == declared, (name, len(versions), declared)

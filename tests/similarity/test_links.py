@@ -60,3 +60,17 @@ def test_course_page_lists_quiz_sheets_copied_from_a_neighbour(tmp_path):
     index = (_publish(tmp_path) / "report" / "index.html").read_text()
     section = index[index.index('id="copying"'):]
     assert re.search(r"<td>1008</td>.*?<td>1001</td>", section, re.S)
+
+
+def test_quiz_copying_csv_neutralises_formulas(tmp_path):
+    import pandas as pd
+
+    from autograder.quiz import copying
+    from autograder.report.similarity import quiz_copying
+
+    frame = pd.DataFrame([{"student_id": "=HYPERLINK(\"x\")", "own_score": 0.0,
+                           "other_id": "<b>1001</b>", "other_score": 30.0, "max_score": 36.0,
+                           "margin": 30.0}], columns=copying.COLUMNS)
+    copying.write(frame, tmp_path / "copying.csv")
+    rows = quiz_copying(tmp_path / "scores.csv")
+    assert rows[0]["student_id"] == "'=HYPERLINK(\"x\")" and rows[0]["other_id"] == "<b>1001</b>"

@@ -109,7 +109,8 @@ def test_independent_solutions_score_far_below_the_floor(course, klass, tmp_path
 def test_earlier_term_copy_found_only_with_previous(course, klass, tmp_path):
     earlier = tmp_path / "2025"
     earlier.mkdir()
-    with zipfile.ZipFile(earlier / "canvas.zip", "w") as zf:  # a Canvas bulk download
+    # a Canvas bulk download, passed itself (a zip inside a folder is one student's upload)
+    with zipfile.ZipFile(earlier / "canvas.zip", "w") as zf:
         zf.write(klass / "submissions" / "chantaiman_2001_1_hw3.ipynb",
                  "oldtimer_1500_7_hw3.ipynb")
     now = tmp_path / "now"
@@ -119,10 +120,10 @@ def test_earlier_term_copy_found_only_with_previous(course, klass, tmp_path):
 
     api.similarity(HW, [now], tmp_path / "alone", course)
     assert rows(tmp_path / "alone") == []
-    api.similarity(HW, [now], tmp_path / "with", course, previous=[earlier])
+    api.similarity(HW, [now], tmp_path / "with", course, previous=[earlier / "canvas.zip"])
     found = rows(tmp_path / "with")
     assert [(r["a"], r["b"], r["b_previous"]) for r in found] == [("2003", "1500", "yes")]
-    assert found[0]["b_submission"].startswith("previous:2025/")
+    assert found[0]["b_submission"].startswith("previous:canvas.zip/")
     assert float(found[0]["score"]) >= 0.8
 
 
@@ -178,3 +179,42 @@ def test_scores_do_not_depend_on_the_hash_seed(klass, tmp_path):
                               env={**os.environ, "PYTHONHASHSEED": seed}).stdout
                for seed in ("1", "2")}
     assert len(outputs) == 1 and len(next(iter(outputs))) > 100
+
+
+def test_an_idiom_most_of_the_class_writes_is_not_evidence():
+    """Fingerprints that more than half of a class of 10 or more share are dropped: two students
+    whose only common code is what everyone wrote are not flagged, while a real copy still is."""
+    from autograder.similarity.detect import Document, compare_all, drop_common, fingerprint
+
+    idiom = ("def normalise(rows):\n    total = sum(sum(r) for r in rows)\n"
+             "    return [[v / total for v in r] for r in rows]\n\n")
+    own = [f"def step_{i}(x):\n" + "".join(f"    x = x * {i + j} - {j * j} // {i + 2}\n"
+                                           for j in range(i % 3 + 5)) + "    return x\n"
+           for i in range(12)]
+    docs = [Document(f"s{i}", f"s{i}", idiom + own[i]) for i in range(12)]
+    docs.append(Document("copy", "copy", idiom + own[3]))
+    fingerprint(docs)
+    before = {frozenset((m.a.key, m.b.key)) for m in compare_all(docs, 0.25)}
+    assert frozenset(("s0", "s1")) in before  # the idiom alone reaches the floor
+    size = len(docs[0].fingerprint.hashes)
+    assert drop_common(docs, 0.5) == [] and len(docs[0].fingerprint.hashes) < size
+    after = {frozenset((m.a.key, m.b.key)) for m in compare_all(docs, 0.25)}
+    assert after == {frozenset(("s3", "copy"))}
+
+
+def test_one_answer_copied_by_most_of_the_class_is_still_found():
+    """Fingerprints most of the class shares are idioms only while they are a small part of an
+    answer: seven copies of one source in a class of twelve are all flagged, not hidden."""
+    from autograder.similarity.detect import Document, compare_all, drop_common, fingerprint
+
+    source = "".join(f"def f{i}(x):\n    y = x * {i} + {i * i}\n    return y - {i} // 3\n\n"
+                     for i in range(8))
+    own = [f"def g{i}(z):\n" + "".join(f"    z = (z ** {j}) % {i + 7} + {j * i}\n"
+                                         for j in range(1, 9)) + "    return z\n"
+           for i in range(5)]
+    docs = [Document(f"c{i}", f"c{i}", source) for i in range(7)]
+    docs += [Document(f"o{i}", f"o{i}", own[i]) for i in range(5)]
+    fingerprint(docs)
+    assert sorted(drop_common(docs, 0.5)) == [f"c{i}" for i in range(7)]
+    found = {frozenset((m.a.key, m.b.key)) for m in compare_all(docs, 0.25)}
+    assert found == {frozenset((f"c{i}", f"c{j}")) for i in range(7) for j in range(i)}

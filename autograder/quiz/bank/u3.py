@@ -135,8 +135,9 @@ def u3_attention_weight(rng):
     s = [ri(rng, 0, 3 * int(math.sqrt(d_k))) for _ in range(3)]
     j = ri(rng, 0, 2)
     w = attention.attention_weights_from_scores(T(*s), d_k)[j]
-    return numeric(f"A query's dot products with three keys are q·k = {vec(s)}, d_k = {d_k}. "
-                   f"What is the attention weight on key {j + 1} after scaling and softmax?", w,
+    return numeric(f"A query's dot products with keys 0, 1 and 2 are q·k = {vec(s)}, "
+                   f"d_k = {d_k}. What is the attention weight on key {j} (0-based) after "
+                   f"scaling and softmax?", w,
                    scores=s, d_k=d_k, j=j)
 
 
@@ -186,7 +187,7 @@ def u3_mha_params(rng):
 
 @generator("U3.7", "multi-head attention")
 def u3_mha_params_mc(rng):
-    E, h = rng.choice([64, 128, 256]), rng.choice([4, 8])
+    E, h = rng.choice([32, 64, 96, 128, 192, 256, 512]), rng.choice([2, 4, 8])
     count = attention.multi_head_attention_param_count
     good = count(E, bias=True)
     wrong = [count(E, bias=False),  # biases forgotten
@@ -229,7 +230,7 @@ def u3_bert_rates(rng):
                    p=p, m=m, r=r, which=which)
 
 
-@generator("U3.9", "BERT masked LM")
+@generator("U3.9", "BERT masked LM", versions=4)
 def u3_bert_mc(rng):
     p = rng.choice([0.1, 0.15, 0.2, 0.25])
     good = bert.masked_lm_rates(p, 0.8, 0.1)[0]

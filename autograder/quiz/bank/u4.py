@@ -32,7 +32,9 @@ def u4_conv_params(rng):
 
 @generator("U4.1", "parameter counts")
 def u4_local_vs_conv_mc(rng):
-    side, field, nf = rng.choice([100, 200]), rng.choice([5, 10]), rng.choice([50, 100])
+    # side ≤ 100: the fully connected distractor (side⁴ weights) stays printable (≤ 1e9)
+    side, field = rng.choice([20, 28, 32, 50, 64, 100]), rng.choice([3, 5, 7, 10])
+    nf = rng.choice([16, 32, 50, 64, 100])
     hidden = side * side
     good = param_counts.locally_connected_params(hidden, field)
     wrong = [param_counts.fully_connected_params(side * side, hidden),  # fully connected
@@ -62,7 +64,8 @@ def u4_conv_output_size(rng):
     n, k, s, p = _conv_draw(rng)
     out = param_counts.conv_output_size(n, k, s, p)
     return numeric(f"A conv layer with a {k}×{k} kernel, stride {s} and padding {p} is applied "
-                   f"to a {n}×{n} input. What is the output side length?", out, integer=True,
+                   f"to a {n}×{n} input. What is the output side length (rounded down)?", out,
+                   integer=True,
                    n=n, k=k, s=s, p=p)
 
 
@@ -77,7 +80,8 @@ def u4_conv_output_mc(rng):
     wrong = [param_counts.conv_output_size(n, k, s, 0),  # padding ignored
              param_counts.conv_output_size(n, k, 1, p),  # stride ignored
              param_counts.conv_output_size(n + 2 * p, k, s, p)]  # padding counted twice
-    return mc(rng, f"Input {n}×{n}, conv kernel {k}×{k}, stride {s}, padding {p}. Output side?",
+    return mc(rng, f"Input {n}×{n}, conv kernel {k}×{k}, stride {s}, padding {p}. Output side "
+              f"(rounded down)?",
               str(good), [str(w) for w in wrong], n=n, k=k, s=s, p=p)
 
 
@@ -119,7 +123,8 @@ def u4_pool_output_size(rng):
     s = rng.choice([2, k])
     out = param_counts.conv_output_size(n, k, s, 0)
     return numeric(f"Max pooling with a {k}×{k} window and stride {s} (no padding) on a {n}×{n} "
-                   f"feature map gives what side length?", out, integer=True, n=n, k=k, s=s)
+                   f"feature map gives what side length (rounded down)?", out, integer=True,
+                   n=n, k=k, s=s)
 
 
 @generator("U4.3", "pooling")
@@ -216,7 +221,7 @@ def u4_vgg_rf_ma(rng):
               target=target, stacks=[[list(l) for l in c] for c in cands])
 
 
-@generator("U4.5", "classic architectures")
+@generator("U4.5", "classic architectures", versions=6)
 def u4_vgg_params(rng):
     n, c = rng.choice([2, 3]), rng.choice([64, 128, 256])
     return numeric(f"VGG stacks {n} convolutions of 3×3 with {c} → {c} channels (no bias). How "
@@ -224,7 +229,7 @@ def u4_vgg_params(rng):
                    integer=True, n=n, c=c)
 
 
-@generator("U4.5", "classic architectures")
+@generator("U4.5", "classic architectures", versions=8)
 def u4_alexnet_shape(rng):
     table = architectures.alexnet_shapes()
     i = ri(rng, 1, len(table) - 1)
@@ -235,7 +240,7 @@ def u4_alexnet_shape(rng):
                  layer=name, index=i)
 
 
-@generator("U4.5", "classic architectures")
+@generator("U4.5", "classic architectures", versions=5)
 def u4_lenet_shape(rng):
     table = architectures.lenet5_shapes()
     i = ri(rng, 1, len(table) - 1)
@@ -275,7 +280,7 @@ def _block_params(block, *names) -> int:
     return sum(p.numel() for n in names for p in getattr(block, n).parameters())
 
 
-@generator("U4.7", "ResNet / ResNeXt / DenseNet")
+@generator("U4.7", "ResNet / ResNeXt / DenseNet", versions=3)
 def u4_resnet_params_mc(rng):
     cin = rng.choice([16, 32, 64])
     cout, stride = cin * 2, 2

@@ -117,7 +117,7 @@ def u5_conditional_input(rng):
                  f"shape of its input?", shape_str(shape), dz=dz, K=K, B=B)
 
 
-@generator("U5.4", "PixelCNN")
+@generator("U5.4", "PixelCNN", versions=8)
 def u5_pixelcnn_mask_count(rng):
     k, kind = rng.choice([3, 5, 7, 9]), rng.choice(["A", "B"])
     n = pixelcnn.pixelcnn_mask(k, kind).sum()
@@ -252,8 +252,9 @@ def u5_schedule_tf(rng):
     a, b = diffusion.alpha_bar_cosine(t, Tn), diffusion.alpha_bar_linear(t, Tn)
     if abs(a - b) < 0.05:
         raise Redraw("too close to call")
-    return tf(f"With T = {Tn}, at t = {t} the cosine schedule's ᾱ_t (s = 0.008) is larger than the "
-              f"linear schedule's (β from 1e-4 to 0.02).", a > b, T=Tn, t=t)
+    return tf(f"With T = {Tn}, at t = {t} the cosine schedule's ᾱ_t = f(t)/f(0), "
+              f"f(t) = cos²(((t/T + s)/(1 + s))·π/2) with s = 0.008, is larger than the linear "
+              f"schedule's ᾱ_t = ∏(1 − β_i) (β from 1e-4 to 0.02).", a > b, T=Tn, t=t)
 
 
 @generator("U5.7", "DDPM forward process")
@@ -279,7 +280,7 @@ def u5_posterior_mean(rng):
 
 @generator("U5.8", "DDPM posterior")
 def u5_posterior_variance(rng):
-    Tn, t = 1000, rng.choice([2, 10, 100, 500, 1000])
+    Tn, t = 1000, rng.choice([2, 5, 10, 50, 100, 200, 250, 500, 750, 1000])
     _, var = diffusion.posterior_mean_variance_scalar(0.0, 0.0, t, Tn)
     return numeric(f"{_LINEAR}. {_schedule_values(t)} What is the posterior variance β̃_{t} of "
                    f"q(x_{t - 1} | x_t, x_0)?", var, T=Tn, t=t)
@@ -337,8 +338,8 @@ def u5_cfg_mc(rng):
     wrong = [guidance.guidance_scale_mix(T(eu), T(ec), w)[0],  # diffusers' s used as w
              guidance.classifier_free_guidance(T(eu), T(ec), w)[0],  # roles swapped
              guidance.classifier_free_guidance(T(ec), T(eu), 0.0)[0]]  # no guidance
-    return mc(rng, f"Ho & Salimans' guidance with weight w = {w}: ε_c = {fmt(ec)}, "
-              f"ε_u = {fmt(eu)}. The guided ε̃ is:", fmt(good, 3), [fmt(x, 3) for x in wrong],
+    return mc(rng, f"Ho & Salimans' classifier-free guidance with weight w = {w}, "
+              f"ε̃ = (1 + w)·ε_c − w·ε_u: with ε_c = {fmt(ec)} and ε_u = {fmt(eu)}, ε̃ is:", fmt(good, 3), [fmt(x, 3) for x in wrong],
               ec=ec, eu=eu, w=w)
 
 
