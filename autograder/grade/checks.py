@@ -1,8 +1,10 @@
 """The ladder of checks for one case, run in the grader's process.
 
-defined → callable → runs → type → shape → dtype → finite → allclose. The first three rungs are
-reported by the sandbox (it is where the call happens); the rest compare the returned value with
-the reference output here. The first rung that fails gives the message, which names the thing:
+defined → callable → runs → inputs unchanged → type → shape → dtype → finite → allclose
+(→ gradient, for ``Spec.grad_wrt``). The first rungs are reported by the sandbox (it is where
+the call happens: it also compares each input with a copy taken before the call, and returns the
+gradient a spec asks for); ``pipeline._verdict`` turns them into messages, and the rest compare
+the returned value with the reference output here. The first rung that fails gives the message, which names the thing:
 "`logistic_loss` returned shape (4,), expected ()". For hidden cases a message may name types,
 shapes and dtypes (properties of the function's contract) but never an input or expected value.
 

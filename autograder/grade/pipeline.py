@@ -267,12 +267,36 @@ def _verdict(case: FixtureCase, report: dict | None, reason: str,
     if status != "returned" or "value" not in report:
         return Verdict(False, f"{fn}: malformed report from the submission")
     value = report["value"]
+    changed = report.get("changed_inputs")
+    if changed and not get_spec(case.spec).in_place:
+        # positions of the arguments only: they are the function's signature, never a value
+        where = ", ".join(str(c) for c in list(changed)[:4])
+        return Verdict(False, f"{fn} changed its input {where} in place; work on a copy "
+                              f"(e.g. `.clone()`) and leave the caller's tensors as they were")
+    if case.grad_wrt:
+        return _compare_with_gradient(value, case, fn)
     if case.call == "outcome":
         spec = get_spec(case.spec)
         assert spec.judge is not None
         ok, message = spec.judge(value, Case(name=case.name, secret=case.secret))
         return Verdict(bool(ok), f"{fn}: {message}" if message else "")
     return compare(value, case.expected, fn, case)
+
+
+def _compare_with_gradient(wrapped: Any, case: FixtureCase, fn: str) -> Verdict:
+    """The value, then its gradient in the arguments the lecture trains through (the sandbox
+    wraps both: ``{"value", "grads"}``)."""
+    if not isinstance(wrapped, dict) or set(wrapped) != {"value", "grads"}:
+        return Verdict(False, f"{fn}: malformed report from the submission")
+    verdict = compare(wrapped["value"], case.expected, fn, case)
+    if not verdict.passed:
+        return verdict
+    names = ", ".join(f"argument {i + 1}" for i in case.grad_wrt)
+    if wrapped["grads"] is None:
+        return Verdict(False, f"{fn} is right but not differentiable in {names}: the result "
+                              f"must keep its graph (e.g. create_graph=True), since training "
+                              f"goes through it")
+    return compare(list(wrapped["grads"]), list(case.expected_grads), f"{fn}'s gradient", case)
 
 
 def _reason(error: BaseException) -> str:

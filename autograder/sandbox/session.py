@@ -389,6 +389,17 @@ def _is_memory(raw: dict) -> bool:
     return type(message) is str and any(w in message.lower() for w in MEMORY_WORDS)
 
 
+INPUT_LABEL = re.compile(r"(args|kwargs)(\[(\d{1,4}|'[A-Za-z_][A-Za-z0-9_]{0,40}')\]){1,4}")
+
+
+def _changed_inputs(raw: Any) -> list[str]:
+    """Where a call changed its inputs in place, as the harness labels them (``args[0]``,
+    ``kwargs['mask']``); anything else the process wrote there is dropped."""
+    if not isinstance(raw, list):
+        return []
+    return [x for x in raw[:8] if type(x) is str and INPUT_LABEL.fullmatch(x)]
+
+
 def _clean_report(raw: dict, c: _Case, seconds: float, cells: list[str],
                   limits: Limits) -> tuple[dict[str, Any], tuple[str, str] | None]:
     """A report rebuilt from validated fields, and the incident it is (a limit hit), if any."""
@@ -405,6 +416,9 @@ def _clean_report(raw: dict, c: _Case, seconds: float, cells: list[str],
             return {**out, "status": "error", "error_type": "MalformedOutput", "where": "",
                     "error_message": "a malformed report"}, None
         out["value"] = raw["value"]
+        changed = _changed_inputs(raw.get("changed_inputs"))
+        if changed:
+            out["changed_inputs"] = changed
     elif status == "not_callable":
         tp = raw.get("type") if type(raw.get("type")) is str else ""
         out["type"] = tp if tp in vars(builtins) and IDENTIFIER.match(tp) else "object"
