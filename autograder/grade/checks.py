@@ -1,9 +1,11 @@
 """The ladder of checks for one case, run in the grader's process: :func:`verdict`.
 
-reported → defined → callable → finished → ran → encodable → type → shape → dtype → finite →
-allclose (or, for an outcome spec, its judge). The rungs up to "encodable" read the sandbox's
-typed report (:class:`~autograder.sandbox.reports.CaseReport`: the call happens there); the rest
-compare the returned value with the reference output here. The first rung that fails gives the
+reported → defined → callable → finished → ran → encodable → inputs unchanged → type → shape →
+dtype → finite → allclose (→ gradient, for ``Spec.grad_wrt``; or, for an outcome spec, its
+judge). The rungs up to "inputs unchanged" read the sandbox's typed report
+(:class:`~autograder.sandbox.reports.CaseReport`: the call happens there; the sandbox also
+compares each input with a copy taken before the call, and returns the gradient a spec asks
+for); the rest compare the returned value with the reference output here. The first rung that fails gives the
 message, which names the thing: "`logistic_loss` returned shape (4,), expected ()". For hidden
 cases a message may name types, shapes and dtypes (properties of the function's contract) but
 never an input or expected value.
@@ -66,12 +68,36 @@ def verdict(case: FixtureCase, report: CaseReport | None, reason: str,
             return Verdict(False, f"{fn} returned a value that cannot be graded")
         return Verdict(False, f"{fn} returned a value that cannot be graded: "
                               f"{report.error_message}")
+    value = report.value
+    if report.changed_inputs and not get_spec(case.spec).in_place:
+        # positions of the arguments only: they are the function's signature, never a value
+        where = ", ".join(str(c) for c in list(report.changed_inputs)[:4])
+        return Verdict(False, f"{fn} changed its input {where} in place; work on a copy "
+                              f"(e.g. `.clone()`) and leave the caller's tensors as they were")
+    if case.grad_wrt:
+        return _compare_with_gradient(value, case, fn)
     if case.call == "outcome":
         spec = get_spec(case.spec)
         assert spec.judge is not None
-        ok, message = spec.judge(report.value, Case(name=case.name, secret=case.secret))
+        ok, message = spec.judge(value, Case(name=case.name, secret=case.secret))
         return Verdict(bool(ok), f"{fn}: {message}" if message else "")
-    return compare(report.value, case.expected, fn, case)
+    return compare(value, case.expected, fn, case)
+
+
+def _compare_with_gradient(wrapped: Any, case: FixtureCase, fn: str) -> Verdict:
+    """The value, then its gradient in the arguments the lecture trains through (the sandbox
+    wraps both: ``{"value", "grads"}``)."""
+    if not isinstance(wrapped, dict) or set(wrapped) != {"value", "grads"}:
+        return Verdict(False, f"{fn}: malformed report from the submission")
+    verdict = compare(wrapped["value"], case.expected, fn, case)
+    if not verdict.passed:
+        return verdict
+    names = ", ".join(f"argument {i + 1}" for i in case.grad_wrt)
+    if wrapped["grads"] is None:
+        return Verdict(False, f"{fn} is right but not differentiable in {names}: the result "
+                              f"must keep its graph (e.g. create_graph=True), since training "
+                              f"goes through it")
+    return compare(list(wrapped["grads"]), list(case.expected_grads), f"{fn}'s gradient", case)
 
 
 def _kind(value: Any) -> str:

@@ -51,6 +51,7 @@ REASONS = {
     "failed": "it could not be encoded",
 }
 MAX_MESSAGE = 2000
+INPUT_LABEL = re.compile(r"(args|kwargs)(\[(\d{1,4}|'[A-Za-z_][A-Za-z0-9_]{0,40}')\]){1,4}")
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,8 @@ class CaseReport:
     error_message: str = ""  # ERROR (public cases only), UNENCODABLE (the grader's reason)
     where: str = ""  # ERROR: "cell i, line j", a real line of the notebook, or ""
     reason: str = ""  # UNENCODABLE: a key of REASONS
+    # RETURNED: where the call changed its inputs in place (``args[0]``, ``kwargs['mask']``)
+    changed_inputs: tuple[str, ...] = ()
 
     @classmethod
     def from_child(cls, raw: dict, question: str, case: str, hidden: bool, seconds: float,
@@ -84,7 +87,8 @@ class CaseReport:
                        error_message="a malformed report")
         status = Status(status)
         if status is Status.RETURNED:
-            return cls(**base, status=status, value=raw["value"])
+            return cls(**base, status=status, value=raw["value"],
+                       changed_inputs=_changed_inputs(raw.get("changed_inputs")))
         if status is Status.NOT_CALLABLE:
             tp = raw.get("type") if type(raw.get("type")) is str else ""
             return cls(**base, status=status,
@@ -171,6 +175,14 @@ def error_name(value: Any, hidden: bool) -> str:
     if hidden:  # only names from a fixed set: a student-chosen name could carry an input
         return name if name in BUILTIN_ERRORS or name in SYNTHETIC_ERRORS else "Exception"
     return name if IDENTIFIER.match(name) else "Exception"
+
+
+def _changed_inputs(raw: Any) -> tuple[str, ...]:
+    """Where a call changed its inputs in place, as the harness labels them (``args[0]``,
+    ``kwargs['mask']``); anything else the process wrote there is dropped."""
+    if not isinstance(raw, list):
+        return ()
+    return tuple(x for x in raw[:8] if type(x) is str and INPUT_LABEL.fullmatch(x))
 
 
 def _is_memory(raw: dict) -> bool:

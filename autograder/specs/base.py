@@ -87,10 +87,18 @@ class Spec:
     judge: Judge | None = None  # "outcome" specs, and statistical checks
     # judged by a statistic; its module's docstring states the measured false-fail rate
     statistical: bool = False
+    # the function modifies its inputs by contract; otherwise a call that changes any input
+    # tensor in place fails its case (the sandbox compares a copy of the inputs after the call)
+    in_place: bool = False
+    # positional arguments the output must stay differentiable in, because the lecture trains
+    # through it (e.g. the critic's weights in the WGAN-GP penalty): the sandbox returns the
+    # gradient of the output's sum with respect to each, compared with the reference's
+    grad_wrt: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
         assert self.call in ("function", "module", "outcome"), self.call
         assert self.call != "outcome" or self.judge is not None, f"{self.name}: outcome needs judge"
+        assert not self.grad_wrt or self.call == "function", f"{self.name}: grad_wrt of a call"
 
     def expected(self, case: Case) -> Any:
         """The reference output for one case (``None`` for outcome specs: the judge decides)."""
@@ -99,6 +107,19 @@ class Spec:
         if self.call == "module":
             return self.reference(case.init, case.state, *case.args, **case.kwargs)
         return self.reference(*case.args, **case.kwargs)
+
+    def expected_grads(self, case: Case) -> list[torch.Tensor]:
+        """d(sum of the reference output)/d(args[i]) for each i in ``grad_wrt`` (zeros where
+        the output does not depend on it)."""
+        args = list(case.args)
+        leaves = []
+        for i in self.grad_wrt:
+            args[i] = args[i].detach().clone().requires_grad_(True)
+            leaves.append(args[i])
+        with torch.enable_grad():
+            out = self.reference(*args, **case.kwargs)
+            grads = torch.autograd.grad(out.sum(), leaves, allow_unused=True)
+        return [torch.zeros_like(x) if g is None else g.detach() for x, g in zip(leaves, grads)]
 
     def cases(self, seed: int) -> list[Case]:
         gen = torch.Generator().manual_seed(seed)

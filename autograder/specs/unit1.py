@@ -11,7 +11,7 @@ import torch
 from reference import gradient_descent, linear_regression, logistic_regression, loss_comparison
 from reference import perceptron
 
-from .base import SpecList, Tolerance
+from .base import Case, SpecList, Tolerance
 from .draw import F32, F64, hidden, public, rand, randint, randn
 
 EXACT = Tolerance(rtol=0.0, atol=0.0)
@@ -49,7 +49,9 @@ def _cases_perceptron_predict(gen):
 def _cases_pla_train(gen):
     X, y = _separable(gen, 12, 3)
     X2, y2 = _separable(gen, 40, 5, margin=0.2)
-    done, y_done = _separable(gen, 6, 3)
+    done, y_done = _separable(gen, 8, 3)
+    while not ((y_done > 0).any() and (y_done < 0).any()):  # both classes: a real warm start
+        done, y_done = _separable(gen, 8, 3)
     # least squares by the normal equations (a float64 LU solve, bitwise reproducible; LAPACK's
     # least-squares driver is not); the warm start may or may not separate the points already
     w_sep = torch.linalg.solve(done.T @ done, done.T @ (y_done * 10))
@@ -105,7 +107,10 @@ def _cases_predict_proba(gen):
     return [
         public("small", randn(gen, 5, 3), randn(gen, 3), 0.5),
         hidden("tensor_bias", randn(gen, 30, 4), randn(gen, 4), randn(gen)),
-        hidden("saturating", randn(gen, 6, 2) * 50, randn(gen, 2) * 50, -3.0),
+        # probabilities down to ~1e-40, graded relative to each one (not against atol); logits
+        # of |z| ~ 3000 carry float32 rounding of ~3e-4, hence rtol 5e-3
+        Case("saturating", args=(randn(gen, 6, 2) * 50, randn(gen, 2) * 50, -3.0),
+             tolerance=Tolerance(rtol=5e-3, atol=1e-30)),
         hidden("one_row_f64", randn(gen, 1, 6, dtype=F64), randn(gen, 6, dtype=F64), 0.0),
     ]
 
@@ -146,8 +151,11 @@ def _cases_logistic_grad(gen):
 def _cases_ce_se(gen):
     return [
         public("small", torch.tensor([-8.0, 0.0, 2.0]), torch.tensor([1.0, 1.0, 0.0])),
-        hidden("saturated_wrong", torch.tensor([-20.0, -10.0, 10.0, 20.0]),
-               torch.tensor([1.0, 1.0, 0.0, 0.0])),
+        # the square error's gradient is ~4e-9 at |z| = 20: float64 (where 1 - p keeps its
+        # digits at p -> 1) and graded relative to it, so that zeroing it fails
+        Case("saturated_wrong", args=(torch.tensor([-20.0, -10.0, 10.0, 20.0], dtype=F64),
+                                      torch.tensor([1.0, 1.0, 0.0, 0.0], dtype=F64)),
+             tolerance=Tolerance(rtol=1e-6, atol=1e-15)),
         hidden("random_f64", randn(gen, 25, dtype=F64) * 5, _labels(gen, 25, dtype=F64)),
         hidden("matrix", randn(gen, 3, 4), _labels(gen, 3, 4)),
     ]

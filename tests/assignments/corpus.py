@@ -28,8 +28,11 @@ def mistake_name(mistakes: list[Mistake], i: int) -> str:
 
 
 def grade_corpus(course, built, tmp_path_factory, hw: str, mistakes: list[Mistake],
-                 alternative: dict[str, str]) -> dict[str, GradingResults]:
-    """Grade, in one batch: the solved notebook, the stub, every mistake and the alternative."""
+                 alternative: dict[str, str],
+                 more_alternatives: dict[str, dict[str, str]] | None = None
+                 ) -> dict[str, GradingResults]:
+    """Grade, in one batch: the solved notebook, the stub, every mistake and the alternatives
+    (``more_alternatives``: graded as ``alternative_<key>``)."""
     built(hw)
     folder = tmp_path_factory.mktemp(f"{hw}-subs")
     write_solved(course, hw, folder / "solved.ipynb")
@@ -37,6 +40,8 @@ def grade_corpus(course, built, tmp_path_factory, hw: str, mistakes: list[Mistak
     for i, (_, old, new) in enumerate(mistakes):
         write_solved(course, hw, folder / f"{mistake_name(mistakes, i)}.ipynb", [(old, new)])
     write_alternative(course, hw, folder / "alternative.ipynb", alternative)
+    for key, cells in (more_alternatives or {}).items():
+        write_alternative(course, hw, folder / f"alternative_{key}.ipynb", cells)
     out = tmp_path_factory.mktemp(f"{hw}-out")
     run = api.grade(hw, [folder], out, course, workers=2, device="cpu")
     return {r.submission: r for r in run.results}
@@ -67,8 +72,8 @@ def check_solution_full_marks_and_stub_zero(graded, course, hw: str) -> None:
         assert q.cases and all(c.message for c in q.cases), q.name
 
 
-def check_alternative_full_marks(graded) -> None:
-    alt = graded["alternative"]
+def check_alternative_full_marks(graded, name: str = "alternative") -> None:
+    alt = graded[name]
     lost = {q.name: [(c.name, c.message) for c in q.cases if not c.passed]
             for q in alt.questions if q.score < q.max_score - 1e-9}
     assert alt.status == "graded" and not lost, lost
@@ -85,6 +90,27 @@ def check_mistake_costs_its_question_only(graded, mistakes: list[Mistake], i: in
         else:
             assert q.score == pytest.approx(q.max_score), \
                 f"{q.name} lost points for a {question} mistake"
+
+
+def check_points_lost(question, lost: float) -> None:
+    """A mistake costs exactly the points of the cases it fails (partial credit), and that is
+    the number pinned for it."""
+    failed = sum(c.max_score for c in question.cases if not c.passed)
+    assert question.max_score - question.score == pytest.approx(failed, abs=1e-6)
+    assert sum(c.max_score for c in question.cases) == pytest.approx(question.max_score)
+    assert question.max_score - question.score == pytest.approx(lost, abs=1e-5), \
+        (question.name, round(question.max_score - question.score, 6))
+
+
+def check_mistake_loses_pinned_points(graded, mistakes: list[Mistake], i: int,
+                                      lost: dict[int, float]) -> None:
+    question, name = mistakes[i][0], mistake_name(mistakes, i)
+    q = next(q for q in graded[name].questions if q.name == question)
+    if i in lost:
+        check_points_lost(q, lost[i])
+    else:  # an outcome question: its cases, not a pinned number
+        failed = sum(c.max_score for c in q.cases if not c.passed)
+        assert q.max_score - q.score == pytest.approx(failed, abs=1e-6)
 
 
 def student_seconds(result: GradingResults) -> float:

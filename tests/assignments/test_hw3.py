@@ -45,6 +45,9 @@ MISTAKES = [
     # q7: LayerNorm with the unbiased variance (torch.var's default)
     ("q7", "var = ((x - mean) ** 2).mean(dim=-1, keepdim=True)",
      "var = x.var(dim=-1, keepdim=True)"),
+    # q7: LayerNorm without eps (0 / 0 on a constant row, blown-up noise on a near-constant one)
+    ("q7", "return (x - mean) / torch.sqrt(var + eps) * weight + bias",
+     "return (x - mean) / torch.sqrt(var) * weight + bias"),
     # q7: no residual connection around the feed-forward network
     ("q7", "return layer_norm(x + ff,", "return layer_norm(ff,"),
     # q7: sine and cosine swapped in the positional encoding
@@ -66,6 +69,9 @@ MISTAKES = [
     # q10: best start and best end taken separately (may give e < s or a too long span)
     ("q10", "return torch.stack([best // T, best % T], dim=1)",
      "return torch.stack([p_start.argmax(dim=1), p_end.argmax(dim=1)], dim=1)"),
+    # q10: allowed applied to the start only (an answer may end on [SEP] or padding)
+    ("q10", "valid = valid & allowed[:, :, None] & allowed[:, None, :]",
+     "valid = valid & allowed[:, :, None]"),
     # q11: the targets not shifted (each position "predicts" its own token)
     ("q11", "F.cross_entropy(logits[:, :-1].reshape(-1, V), targets[:, 1:].reshape(-1),",
      "F.cross_entropy(logits.reshape(-1, V), targets.reshape(-1),"),
@@ -79,7 +85,21 @@ MISTAKES = [
     ("q12", "logits = logits / temperature", "logits = logits * temperature"),
     # q12: top-k keeps only k - 1 logits (drops the k-th)
     ("q12", "logits.masked_fill(logits < kth,", "logits.masked_fill(logits <= kth,"),
+    # q8: the corruption written into the caller's input_ids (no clone): the returned values
+    # are right, the batch the caller still holds is not
+    ("q8", "corrupted = input_ids.clone()", "corrupted = input_ids"),
 ]
+
+# Points each mistake (by index) loses on its question, from the cases it fails (measured once;
+# a change of the cases or of the partial-credit arithmetic shows up here)
+POINTS_LOST = {
+    0: 0.666667, 1: 1.0, 2: 1.0, 3: 1.0, 4: 0.65, 5: 1.96, 6: 1.96, 7: 1.08, 8: 1.08, 9: 2.0,
+    10: 2.0, 11: 2.25, 12: 0.375, 13: 2.25, 14: 0.75, 15: 0.666667, 16: 1.0, 17: 2.0, 18: 1.333333,
+    19: 0.5, 20: 0.888889, 21: 0.222222, 22: 1.333333, 23: 0.266667, 24: 0.5, 25: 0.666667,
+    26: 0.444444, 27: 0.666667, 28: 1.666667,
+}
+OUTCOME_QUESTION = None
+
 
 # A correct solution written differently: every graded cell replaced (keyed by the cell's first
 # function): loops instead of vectorised code, einsum attention, one head at a time, torch's own
@@ -348,3 +368,12 @@ def test_grading_a_submission_takes_well_under_a_minute(graded):
         r = graded[name]
         assert corpus.student_seconds(r) < 20 and r.seconds < 60, \
             (name, corpus.student_seconds(r), r.seconds)
+
+
+def test_every_mistake_off_the_outcome_question_has_its_points_pinned():
+    assert set(POINTS_LOST) == {i for i, m in enumerate(MISTAKES) if m[0] != OUTCOME_QUESTION}
+
+
+@pytest.mark.parametrize("i", range(len(MISTAKES)), ids=_name)
+def test_a_mistake_loses_exactly_the_points_of_the_cases_it_fails(graded, i):
+    corpus.check_mistake_loses_pinned_points(graded, MISTAKES, i, POINTS_LOST)

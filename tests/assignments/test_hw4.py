@@ -20,6 +20,9 @@ MISTAKES = [
     ("q1", "return F.softplus(-real_logits).mean() + F.softplus(fake_logits).mean()",
      "return -(torch.log(torch.sigmoid(real_logits)).mean()\n"
      "             + torch.log(1 - torch.sigmoid(fake_logits)).mean())"),
+    # q1: the generator loss as -log(sigmoid(l)): exact in float32 only down to l = -104
+    ("q1", "return F.softplus(-fake_logits).mean()",
+     "return -torch.log(torch.sigmoid(fake_logits)).mean()"),
     # q2: the generator's step through the discriminator before its update (stale D)
     ("q2", "fake_logits = (z @ gw.T + gb) @ new_w + new_b",
      "fake_logits = (z @ gw.T + gb) @ w + b"),
@@ -59,7 +62,19 @@ MISTAKES = [
     ("q10", "z = mu + torch.exp(0.5 * logvar) * eps", "z = mu + logvar * eps"),
     # q10: no zero_grad: Adam follows the running sum of every gradient so far
     ("q10", "        opt.zero_grad()\n", ""),
+    # q5: the input gradient without create_graph=True: the right value, but the penalty no
+    # longer depends on the critic's weights, so it cannot train the critic
+    ("q5", "create_graph=True)", ")"),
 ]
+
+# Points each mistake (by index) loses on its question, from the cases it fails (measured once;
+# a change of the cases or of the partial-credit arithmetic shows up here); the outcome question q10 is judged by its cases only
+POINTS_LOST = {
+    0: 2.0, 1: 1.0, 2: 0.666667, 3: 0.2, 4: 3.0, 5: 3.0, 6: 1.125, 7: 0.6, 8: 1.0, 9: 3.0, 10: 3.0,
+    11: 2.0, 12: 1.6, 13: 1.6, 14: 3.0, 15: 1.8, 16: 1.0, 20: 3.0,
+}
+OUTCOME_QUESTION = "q10"
+
 
 # A correct solution written differently: every graded cell replaced (keyed by the cell's first
 # function or class): BCE-with-logits against label tensors, the GAN step's gradients by hand,
@@ -186,10 +201,120 @@ def train_vae_2d(x_train, seed):
 
 STUDENT_SECONDS = 60  # the issue's budget: a submission's graded calls on a CPU, all together
 
+# A second correct solution, for every graded function but the training question's: float64
+# inside (cast back at the end), Python loops over rows, elements and latent dimensions, and the
+# gradient penalty one example at a time (its graph kept). It must keep full marks.
+ALTERNATIVE_FLOAT64_LOOPS = {
+    "gan_discriminator_loss": """
+def gan_discriminator_loss(real_logits, fake_logits):
+    real, fake = real_logits.double(), fake_logits.double()
+    return (F.softplus(-real).mean() + F.softplus(fake).mean()).to(real_logits.dtype)
+
+
+def gan_generator_loss(fake_logits):
+    total = 0.0
+    for v in fake_logits.double().tolist():
+        total += max(-v, 0.0) + math.log1p(math.exp(-abs(v)))  # softplus(-v)
+    return torch.tensor(total / fake_logits.numel(), dtype=fake_logits.dtype)
+""",
+    "gan_train_step": """
+def gan_train_step(d_weight, d_bias, g_weight, g_bias, x_real, z, lr):
+    dtype = d_weight.dtype
+    dw, db, gw, gb, xr, zz = (torch.as_tensor(t).double()
+                              for t in (d_weight, d_bias, g_weight, g_bias, x_real, z))
+    x_fake = zz @ gw.T + gb
+    r = torch.sigmoid(xr @ dw + db) - 1
+    f = torch.sigmoid(x_fake @ dw + db)
+    w = dw - lr * (r @ xr / len(r) + f @ x_fake / len(f))
+    b = db - lr * (r.mean() + f.mean())
+    up = -(1 - torch.sigmoid(x_fake @ w + b))[:, None] * w[None, :] / zz.shape[0]
+    return tuple(t.to(dtype) for t in (w, b, gw - lr * up.T @ zz, gb - lr * up.sum(0)))
+""",
+    "optimal_discriminator": """
+def optimal_discriminator(p_data, p_g):
+    out = torch.empty(p_data.numel(), dtype=p_data.dtype)
+    pairs = zip(p_data.double().flatten().tolist(), p_g.double().flatten().tolist())
+    for i, (a, b) in enumerate(pairs):
+        out[i] = 0.5 if a + b == 0 else a / (a + b)
+    return out.reshape(p_data.shape)
+
+
+def jsd(p, q):
+    rows_p = p.double().reshape(-1, p.shape[-1]).tolist()
+    rows_q = q.double().reshape(-1, q.shape[-1]).tolist()
+    out = []
+    for row_p, row_q in zip(rows_p, rows_q):
+        total = 0.0
+        for a, b in zip(row_p, row_q):
+            m = (a + b) / 2
+            total += (a * math.log(a / m) if a > 0 else 0.0) + (b * math.log(b / m) if b > 0 else 0.0)
+        out.append(total / 2)
+    return torch.tensor(out, dtype=p.dtype).reshape(p.shape[:-1])
+""",
+    "wgan_critic_loss": """
+def wgan_critic_loss(critic_real, critic_fake):
+    return (critic_fake.double().mean() - critic_real.double().mean()).to(critic_real.dtype)
+
+
+def wgan_generator_loss(critic_fake):
+    values = critic_fake.double().tolist()
+    return torch.tensor(-sum(values) / len(values), dtype=critic_fake.dtype)
+""",
+    "gradient_penalty": """
+def gradient_penalty(x_real, x_fake, eps, w1, b1, w2):
+    W1, B1, W2 = w1.double(), b1.double(), w2.double()
+    terms = []
+    with torch.enable_grad():
+        for i in range(x_real.shape[0]):
+            e = eps[i].double()
+            x = (e * x_real[i].double() + (1 - e) * x_fake[i].double()).detach()
+            x.requires_grad_(True)
+            score = torch.tanh(W1 @ x + B1) @ W2
+            (grad,) = torch.autograd.grad(score, x, create_graph=True)
+            terms.append((grad.norm() - 1) ** 2)
+    return torch.stack(terms).mean().to(x_real.dtype)
+""",
+    "reparameterize": """
+def reparameterize(mu, logvar, eps):
+    return (mu.double() + torch.exp(0.5 * logvar.double()) * eps.double()).to(mu.dtype)
+""",
+    "gaussian_kl": """
+def gaussian_kl(mu, logvar):
+    kl = torch.zeros(mu.shape[:-1], dtype=torch.float64)
+    for j in range(mu.shape[-1]):
+        m, lv = mu[..., j].double(), logvar[..., j].double()
+        kl = kl + 0.5 * (m ** 2 + lv.exp() - 1 - lv)
+    return kl.to(mu.dtype)
+""",
+    "elbo": """
+def elbo(x, decoder_out, mu, logvar, decoder="bernoulli", decoder_logvar=None):
+    xd, out = x.double(), decoder_out.double()
+    if decoder == "gaussian":
+        lv = torch.as_tensor(decoder_logvar).double()
+        log_px = (-0.5 * (math.log(2 * math.pi) + lv + (xd - out) ** 2 / lv.exp())).sum(-1)
+    else:
+        log_px = (xd * F.logsigmoid(out) + (1 - xd) * F.logsigmoid(-out)).sum(-1)
+    m, lv = mu.double(), logvar.double()
+    kl = 0.5 * (m ** 2 + lv.exp() - 1 - lv).sum(-1)
+    return (log_px - kl).to(x.dtype)
+""",
+    "sample_prior": """
+def sample_prior(eps, dec_weight, dec_bias, u=None):
+    p = torch.sigmoid(F.linear(eps, dec_weight, dec_bias))
+    if u is None:
+        return p
+    out = torch.zeros_like(p)
+    for i in range(p.shape[0]):
+        out[i] = (u[i] < p[i]).to(p.dtype)
+    return out
+""",
+}
+
 
 @pytest.fixture(scope="module")
 def graded(course, built, tmp_path_factory):
-    return corpus.grade_corpus(course, built, tmp_path_factory, "hw4", MISTAKES, ALTERNATIVE)
+    return corpus.grade_corpus(course, built, tmp_path_factory, "hw4", MISTAKES, ALTERNATIVE,
+                               {"float64_loops": ALTERNATIVE_FLOAT64_LOOPS})
 
 
 def _name(i: int) -> str:
@@ -223,6 +348,19 @@ def test_differently_written_solution_keeps_full_marks(graded):
     corpus.check_alternative_full_marks(graded)
 
 
+def test_float64_and_loops_solution_keeps_full_marks(graded):
+    corpus.check_alternative_full_marks(graded, "alternative_float64_loops")
+
+
 @pytest.mark.parametrize("i", range(len(MISTAKES)), ids=_name)
 def test_a_mistake_loses_points_on_its_question_only(graded, i):
     corpus.check_mistake_costs_its_question_only(graded, MISTAKES, i)
+
+
+def test_every_mistake_off_the_outcome_question_has_its_points_pinned():
+    assert set(POINTS_LOST) == {i for i, m in enumerate(MISTAKES) if m[0] != OUTCOME_QUESTION}
+
+
+@pytest.mark.parametrize("i", range(len(MISTAKES)), ids=_name)
+def test_a_mistake_loses_exactly_the_points_of_the_cases_it_fails(graded, i):
+    corpus.check_mistake_loses_pinned_points(graded, MISTAKES, i, POINTS_LOST)

@@ -54,6 +54,15 @@ MISTAKES = [
     ("q9", "loss = F.mse_loss(model(x_t, t), eps)", "loss = F.mse_loss(model(x_t, t), x0)"),
 ]
 
+# Points each mistake (by index) loses on its question, from the cases it fails (measured once;
+# a change of the cases or of the partial-credit arithmetic shows up here); the outcome question q9 is judged by its cases only
+POINTS_LOST = {
+    0: 0.75, 1: 1.0, 2: 1.0, 3: 3.0, 4: 3.0, 5: 1.2, 6: 1.2, 7: 1.5, 8: 2.0, 9: 0.6, 10: 3.0,
+    11: 1.5, 12: 2.0,
+}
+OUTCOME_QUESTION = "q9"
+
+
 # A correct solution written differently: every graded cell replaced (keyed by the cell's first
 # function or class): Python-float schedules, a loop for alpha_bar, einsum, the posterior through
 # alpha_bar ratios (as diffusers), mu_theta through x0_hat, Algorithm 2 through the posterior,
@@ -242,3 +251,12 @@ def test_differently_written_solution_keeps_full_marks(graded):
 @pytest.mark.parametrize("i", range(len(MISTAKES)), ids=_name)
 def test_a_mistake_loses_points_on_its_question_only(graded, i):
     corpus.check_mistake_costs_its_question_only(graded, MISTAKES, i)
+
+
+def test_every_mistake_off_the_outcome_question_has_its_points_pinned():
+    assert set(POINTS_LOST) == {i for i, m in enumerate(MISTAKES) if m[0] != OUTCOME_QUESTION}
+
+
+@pytest.mark.parametrize("i", range(len(MISTAKES)), ids=_name)
+def test_a_mistake_loses_exactly_the_points_of_the_cases_it_fails(graded, i):
+    corpus.check_mistake_loses_pinned_points(graded, MISTAKES, i, POINTS_LOST)

@@ -131,3 +131,21 @@ def test_specs_are_deterministic_and_finite(row):
             for o in outs:
                 if isinstance(o, torch.Tensor):
                     assert torch.isfinite(o).all(), (spec.name, ca.name)
+
+
+@pytest.mark.oracle("U1.2")
+def test_square_loss_is_the_mean_of_squared_residuals_written_out():
+    """L(w) = (1/N) Σ_n (wᵀx_n − y_n)², summed in Python floats, for every case of the spec."""
+    spec = specs_for_row("U1.2")
+    square = next(s for s in spec if s.name == "square_loss")
+    for case in square.cases(13):
+        X, y, w = case.args
+        residuals = [sum(float(a) * float(b) for a, b in zip(row, w)) - float(t)
+                     for row, t in zip(X, y)]
+        closed = sum(r * r for r in residuals) / len(residuals)
+        got = float(square.expected(case))
+        assert got == pytest.approx(closed, rel=1e-5, abs=1e-12), case.name
+    X = torch.tensor([[1.0, 2.0], [1.0, -1.0], [1.0, 0.0]], dtype=F64)
+    y = torch.tensor([3.0, 0.0, 2.0], dtype=F64)
+    w = torch.tensor([1.0, 1.0], dtype=F64)
+    assert float(square_loss(X, y, w)) == pytest.approx((0 + 0 + 1) / 3)  # residuals 0, 0, -1

@@ -97,3 +97,17 @@ def test_specs_are_deterministic_and_finite(row):
             for o in flat:
                 for t in (o if isinstance(o, list) else [o]):
                     assert torch.isfinite(t).all(), (spec.name, ca.name)
+
+
+@pytest.mark.oracle("U2.4")
+def test_reconstruction_loss_is_the_mean_squared_error_over_every_entry():
+    """(1/(N·d)) Σ_n Σ_j (x_nj − x̂_nj)², summed in Python floats, for every case of the spec."""
+    spec = get_spec("reconstruction_loss")
+    for case in spec.cases(13):
+        x, x_hat = case.args
+        diffs = [float(a) - float(b) for a, b in zip(x.flatten(), x_hat.flatten())]
+        closed = sum(d * d for d in diffs) / len(diffs)
+        assert float(spec.expected(case)) == pytest.approx(closed, rel=1e-5, abs=1e-12), case.name
+    x = torch.tensor([[1.0, 2.0], [0.0, 0.0]])
+    x_hat = torch.tensor([[1.0, 0.0], [1.0, 0.0]])
+    assert float(spec.reference(x, x_hat)) == pytest.approx((0 + 4 + 1 + 0) / 4)

@@ -106,6 +106,77 @@ def test_inception_concatenates_branches_along_channels():
         assert torch.allclose(m(torch.ones(1, 192, 28, 28))[:, :64], branch1)
 
 
+def _max_pool_3x3_same(x):
+    """3×3 max pool, stride 1, padding 1, written as the maximum of the nine shifted copies of the
+    input padded with -inf (no pooling built-in)."""
+    H, W = x.shape[-2:]
+    padded = F.pad(x, (1, 1, 1, 1), value=float("-inf"))
+    shifts = [padded[..., i:i + H, j:j + W] for i in range(3) for j in range(3)]
+    return torch.stack(shifts).amax(0)
+
+
+def _inception_by_hand(state, x):
+    """GoogLeNet's Inception module (Szegedy et al. 2015, fig. 2b) from its parts: four branches
+    of nn layers holding the given weights, each followed by its ReLU, concatenated on channels.
+    State keys name the branches as the specs' contract does (branchK...)."""
+    def conv(prefix, padding):
+        w, b = state[f"{prefix}.weight"], state[f"{prefix}.bias"]
+        layer = nn.Conv2d(w.shape[1], w.shape[0], w.shape[-1], padding=padding)
+        layer.load_state_dict({"weight": w, "bias": b})
+        return layer
+
+    one = nn.Sequential(conv("branch1", 0), nn.ReLU())
+    three = nn.Sequential(conv("branch2.0", 0), nn.ReLU(), conv("branch2.2", 1), nn.ReLU())
+    five = nn.Sequential(conv("branch3.0", 0), nn.ReLU(), conv("branch3.2", 2), nn.ReLU())
+    pool = nn.Sequential(conv("branch4", 0), nn.ReLU())
+    with torch.no_grad():
+        return torch.cat([one(x), three(x), five(x), pool(_max_pool_3x3_same(x))], dim=1)
+
+
+@pytest.mark.oracle("U4.6")
+def test_inception_equals_its_branches_built_from_nn_layers():
+    torch.manual_seed(0)
+    m = inception.InceptionModule(7, 3, 2, 4, 2, 3, 2)
+    state = {k: torch.randn(v.shape) * 0.5 for k, v in m.state_dict().items()}
+    m.load_state_dict(state)
+    x = torch.randn(2, 7, 9, 6)
+    with torch.no_grad():
+        assert torch.allclose(m(x), _inception_by_hand(state, x), atol=1e-5)
+    assert torch.equal(_max_pool_3x3_same(x), F.max_pool2d(x, 3, 1, 1))
+    spec = get_spec("InceptionModule")
+    for case in spec.cases(3):  # the answer key of every case, against the composition
+        (x,) = case.args
+        assert torch.allclose(spec.expected(case), _inception_by_hand(case.state, x),
+                              atol=1e-5), case.name
+
+
+def _cifar_cnn_sequential(state):
+    """The lecture's CIFAR-10 CNN as one nn.Sequential: conv 5×5 (6), ReLU, 2×2 max pool,
+    conv 5×5 (16), ReLU, pool, flatten, 120, 84, classes; the weights copied in by position."""
+    n_classes = state["fc3.weight"].shape[0]
+    net = nn.Sequential(nn.Conv2d(3, 6, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(6, 16, 5),
+                        nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(400, 120), nn.ReLU(),
+                        nn.Linear(120, 84), nn.ReLU(), nn.Linear(84, n_classes))
+    order = ["conv1", "conv2", "fc1", "fc2", "fc3"]
+    layers = [m for m in net if isinstance(m, (nn.Conv2d, nn.Linear))]
+    for name, layer in zip(order, layers):
+        layer.load_state_dict({"weight": state[f"{name}.weight"], "bias": state[f"{name}.bias"]})
+    return net.eval()
+
+
+@pytest.mark.oracle("U4.4")
+def test_cifar_cnn_forward_equals_the_sequential_network_with_the_same_weights():
+    spec = get_spec("CifarCNN")
+    cases = spec.cases(5)
+    assert {tuple(spec.expected(c).shape[1:]) for c in cases} == {(10,), (5,)}
+    for case in cases:
+        (x,) = case.args
+        with torch.no_grad():
+            theirs = _cifar_cnn_sequential(case.state)(x)
+        assert torch.allclose(spec.expected(case), theirs, atol=1e-5), case.name
+        assert theirs.abs().max() > 1e-2  # not a degenerate all-zero comparison
+
+
 def _torchvision_basic_block(inplanes, planes, stride):
     """torchvision.models.resnet.BasicBlock, written out (torchvision is not installed)."""
     block = nn.Module()
@@ -161,6 +232,23 @@ def test_patch_embedding_equals_strided_conv_and_windows_are_reversible():
     deit = vit.patch_embed(x, p, weight, proj.bias.detach(), cls, torch.zeros(2 + 6, D, dtype=torch.float64),
                            dist_token=torch.ones(D, dtype=torch.float64))
     assert deit.shape == (B, 8, D) and torch.equal(deit[:, 1], torch.ones(B, D, dtype=torch.float64))
+    # the position term: token i gets row i of a non-zero embedding, [CLS] and patches alike
+    pos = torch.randn(1 + (H // p) * (W // p), D, dtype=torch.float64)
+    with_pos = vit.patch_embed(x, p, weight, proj.bias.detach(), cls, pos)
+    assert torch.allclose(with_pos[:, 0], cls + pos[0], atol=1e-12)
+    assert torch.allclose(with_pos[:, 1:], conv_tokens + pos[1:], atol=1e-12)
+    spec = get_spec("patch_embed")
+    for case in spec.cases(9):  # every case: conv tokens + a non-zero position embedding
+        xs, ps, w, b, c, pe = case.args
+        d = w.shape[0]
+        kernel = w.reshape(d, ps, ps, xs.shape[1]).permute(0, 3, 1, 2)
+        patches = F.conv2d(xs, kernel, b, stride=ps).flatten(2).transpose(1, 2)
+        front = [c.expand(xs.shape[0], 1, d)]
+        if "dist_token" in case.kwargs:
+            front.append(case.kwargs["dist_token"].expand(xs.shape[0], 1, d))
+        assert pe.abs().max() > 0.1  # a non-zero position embedding
+        assert torch.allclose(spec.expected(case), torch.cat(front + [patches], 1) + pe,
+                              atol=1e-5), case.name
     fmap = torch.randn(2, 8, 12, 3)
     windows = vit.window_partition(fmap, 4)
     assert windows.shape == (12, 4, 4, 3) and torch.equal(windows[1], fmap[0, :4, 4:8])

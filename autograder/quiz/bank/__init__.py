@@ -2,7 +2,7 @@
 module per unit.
 
 Each generator is registered for one syllabus row (``@generator("U4.2", topic)``, see
-/work/shared/course/SYLLABUS.md) and draws its parameters from the ``rng`` it is given. Every
+docs/SYLLABUS.md) and draws its parameters from the ``rng`` it is given. Every
 answer and every distractor is the output of a :mod:`reference` function: a distractor is the
 reference called with a typical mistake (no √d_k, α_t for ᾱ_t, padding ignored, groups ignored,
 the labels swapped, ...). Nothing here types an answer by hand; the numbers in these modules are

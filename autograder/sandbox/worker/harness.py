@@ -151,9 +151,38 @@ def _to_device(value: Any, device: str) -> Any:
     return value
 
 
-def _invoke(target: Any, call: str, case: dict[str, Any], device: str) -> Any:
+def _tensors(value: Any, label: str) -> list[tuple[str, torch.Tensor]]:
+    """Every tensor in an input, with where it sits (``args[2][0]``, ``kwargs['mask']``)."""
+    if isinstance(value, torch.Tensor):
+        return [(label, value)]
+    if isinstance(value, (list, tuple)):
+        return [t for i, v in enumerate(value) for t in _tensors(v, f"{label}[{i}]")]
+    if isinstance(value, dict):
+        return [t for k, v in value.items() for t in _tensors(v, f"{label}[{k!r}]")]
+    return []
+
+
+def _same(before: torch.Tensor, after: torch.Tensor) -> bool:
+    if before.shape != after.shape or before.dtype != after.dtype:
+        return False
+    if torch.equal(before, after):
+        return True
+    if before.is_floating_point() or before.is_complex():  # NaN where NaN was is no change
+        return bool(((before == after) | (before.isnan() & after.isnan())).all())
+    return False
+
+
+def _invoke(target: Any, call: str, case: dict[str, Any], device: str
+            ) -> tuple[Any, list[str]]:
+    """The call's value, and where it changed its inputs in place (``["args[0]"]``): a copy
+    of every input tensor is compared with it after the call."""
     args = _to_device(case.get("args", ()), device)
     kwargs = _to_device(case.get("kwargs", {}), device)
+    leaves = _grad_leaves(args, case.get("grad_wrt")) if call == "function" else None
+    if leaves is not None:
+        args, leaves = leaves
+    inputs = _tensors(tuple(args), "args") + _tensors(dict(kwargs), "kwargs")
+    copies = [t.detach().clone() for _, t in inputs]
     if call == "module":
         module = target(**case.get("init", {}))
         if not isinstance(module, torch.nn.Module):
@@ -162,8 +191,46 @@ def _invoke(target: Any, call: str, case: dict[str, Any], device: str) -> Any:
         module.to(device)
         module.eval()
         with torch.no_grad():
-            return module(*args, **kwargs)
-    return target(*args, **kwargs)
+            value = module(*args, **kwargs)
+    elif leaves is not None:
+        with torch.enable_grad():
+            value = target(*args, **kwargs)
+            value = {"value": _detached(value), "grads": _grads(value, leaves)}
+    else:
+        value = target(*args, **kwargs)
+    changed = [label for (label, t), copy in zip(inputs, copies) if not _same(copy, t.detach())]
+    return value, changed
+
+
+def _grad_leaves(args: Any, grad_wrt: Any) -> tuple[tuple, list[torch.Tensor]] | None:
+    """The arguments with those at ``grad_wrt`` replaced by leaf copies that require grad (the
+    case asks for the gradient of the output in them), or None."""
+    if not isinstance(grad_wrt, list) or not grad_wrt or not isinstance(args, (list, tuple)):
+        return None
+    args = list(args)
+    leaves = []
+    for i in grad_wrt:
+        if type(i) is not int or not 0 <= i < len(args):
+            return None
+        x = args[i]
+        if not isinstance(x, torch.Tensor) or not x.is_floating_point():
+            return None
+        args[i] = x.detach().clone().requires_grad_(True)
+        leaves.append(args[i])
+    return tuple(args), leaves
+
+
+def _grads(value: Any, leaves: list[torch.Tensor]) -> list[torch.Tensor] | None:
+    """d(sum of the output)/d(each leaf), zeros where it does not depend on one; None when the
+    output carries no graph back to any of them (it was computed outside autograd)."""
+    if not isinstance(value, torch.Tensor) or not value.requires_grad:
+        return None
+    grads = torch.autograd.grad(value.sum(), leaves, allow_unused=True)
+    return [torch.zeros_like(x) if g is None else g.detach() for x, g in zip(leaves, grads)]
+
+
+def _detached(value: Any) -> Any:
+    return value.detach() if isinstance(value, torch.Tensor) else value
 
 
 def run_case(namespace: dict[str, Any], name: str, call: str, case: dict[str, Any],
@@ -219,7 +286,7 @@ def _call(namespace: dict[str, Any], name: str, call: str, case: dict[str, Any],
     _arm(seconds)
     try:
         try:
-            value = _invoke(target, call, case, device)
+            value, changed = _invoke(target, call, case, device)
             if device != "cpu":
                 torch.cuda.synchronize()
         except CallTimeout as e:
@@ -231,7 +298,10 @@ def _call(namespace: dict[str, Any], name: str, call: str, case: dict[str, Any],
         return {"status": "timeout", "seconds": time.perf_counter() - start, "limit": e.limit}
     finally:
         _disarm()
-    return {"status": "returned", "seconds": time.perf_counter() - start, "value": value}
+    report = {"status": "returned", "seconds": time.perf_counter() - start, "value": value}
+    if changed:
+        report["changed_inputs"] = changed
+    return report
 
 
 def _reclaim(*streams: BinaryIO) -> None:

@@ -6,11 +6,14 @@ import torch
 
 from reference import bert
 
-from ..base import SpecList
+from ..base import Case, SpecList, Tolerance
 from ..draw import clear_max, draw_int, hidden, public, rand, randint, randn
 
 CLS, SEP, PAD, MASK = 2, 3, 0, 4  # special token ids
 SPECS = SpecList()
+# softmax probabilities down to ~1e-40: float32 formulas (softmax, exp / sum, log_softmax().exp())
+# agree to ~2e-6 relative; below 1e-30 (subnormal territory) anything is as good as 0
+SMALL_PROBS_TOL = Tolerance(rtol=1e-4, atol=1e-30)
 
 
 # ---------------------------------------------------------------- U3.9 BERT masked LM
@@ -98,8 +101,11 @@ def _cases_qa_probs(gen):
     return [
         public("b2_t8", randn(gen, 2, 8, 16), randn(gen, 16) * 0.3, randn(gen, 16) * 0.3),
         hidden("t1", randn(gen, 1, 1, 4), randn(gen, 4), randn(gen, 4)),
-        hidden("peaked", 3 * randn(gen, 3, 10, 8), 2 * randn(gen, 8), 2 * randn(gen, 8)),
-        hidden("long", randn(gen, 2, 64, 12), randn(gen, 12), randn(gen, 12)),
+        # most probabilities here are far below 1e-6: graded relative to each one
+        Case("peaked", args=(3 * randn(gen, 3, 10, 8), 2 * randn(gen, 8), 2 * randn(gen, 8)),
+             tolerance=SMALL_PROBS_TOL),
+        Case("long", args=(randn(gen, 2, 64, 12), randn(gen, 12), randn(gen, 12)),
+             tolerance=SMALL_PROBS_TOL),
     ]
 
 
@@ -119,6 +125,16 @@ def _clear_span(gen, B, T, max_len, allowed=None):
             return ps, pe
 
 
+def _outside_paragraph_span():
+    p_start = torch.tensor([[0.05, 0.05, 0.10, 0.10, 0.50, 0.10, 0.05, 0.05],
+                            [0.05, 0.05, 0.55, 0.05, 0.20, 0.05, 0.03, 0.02],
+                            [0.10, 0.10, 0.10, 0.54, 0.10, 0.02, 0.02, 0.02]])
+    p_end = torch.tensor([[0.02, 0.02, 0.05, 0.10, 0.20, 0.50, 0.06, 0.05],
+                          [0.05, 0.05, 0.05, 0.30, 0.10, 0.25, 0.10, 0.10],
+                          [0.10, 0.44, 0.10, 0.10, 0.20, 0.02, 0.02, 0.02]])
+    return p_start, p_end
+
+
 @SPECS.add("U3.11", "qa_best_span", bert.qa_best_span, points=2)
 def _cases_best_span(gen):
     allowed = torch.ones(3, 20, dtype=torch.bool)
@@ -126,10 +142,15 @@ def _cases_best_span(gen):
     allowed[:, -1] = False  # the final [SEP]
     return [
         public("b2_t8", *_clear_span(gen, 2, 8, 4), 4),
-        hidden("start_after_best_end", torch.tensor([[0.1, 0.1, 0.1, 0.6, 0.1]]),
-               torch.tensor([[0.1, 0.5, 0.1, 0.1, 0.2]]), 5),
         hidden("max_len_1", *_clear_span(gen, 3, 10, 1), 1),
         hidden("paragraph_only", *_clear_span(gen, 3, 20, 6, allowed), 6, allowed),
+        # the best end right after the paragraph (on [SEP]) follows an allowed start, and the
+        # best start in the question precedes an allowed end: ``allowed`` bounds both ends;
+        # then (every position allowed) the best end comes before the best start
+        hidden("best_ends_outside_paragraph_or_before_start", *_outside_paragraph_span(), 4,
+               torch.tensor([[False, False, True, True, True, False, False, False],
+                             [False, False, False, True, True, True, True, False],
+                             [True] * 8])),
         hidden("t1", torch.ones(1, 1), torch.ones(1, 1), 3),
         hidden("long", *_clear_span(gen, 2, 64, 64), 64),
     ]

@@ -36,10 +36,12 @@ def _cases_linear(gen):
 @SPECS.add("U5.7", "cosine_beta_schedule", diffusion.cosine_beta_schedule, tolerance=COSINE_TOL)
 def _cases_cosine(gen):
     # in float32, f(t/T) near t = T is tiny and 1 - f(t/T)/f((t-1)/T) carries absolute errors up
-    # to ~3e-5 at T = 1000 whatever the formula: that case is graded with atol 5e-5
+    # to ~3e-5 at T = 1000 whatever the formula, on betas near 0.5; the first betas are ~4e-5,
+    # known to ~1e-7. The T = 1000 case is graded relative to each beta: a float32 formula uses a
+    # quarter of rtol 5e-4 + atol 5e-7, a schedule without the offset s is off 75 times over
     return [
         public("T10", 10),
-        Case("T1000", args=(1000,), tolerance=Tolerance(rtol=1e-4, atol=5e-5)),
+        Case("T1000", args=(1000,), tolerance=Tolerance(rtol=5e-4, atol=5e-7)),
         hidden("T1_clipped", 1),
         hidden("T100_s0", 100, s=0.0),
     ]

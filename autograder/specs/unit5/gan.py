@@ -26,6 +26,9 @@ def _cases_d_loss(gen):
         hidden("unequal_sizes", randn(gen, 7), randn(gen, 3)),
         hidden("extreme_logits", torch.tensor([40.0, -40.0, 25.0, -90.0]),
                torch.tensor([-60.0, 35.0, 0.5, 90.0])),
+        # beyond float32's sigmoid: sigmoid(-120) underflows to 0, log(sigmoid(l)) gives -inf
+        hidden("logits_beyond_float32_sigmoid", torch.tensor([-120.0, 3.0, -300.0]),
+               torch.tensor([150.0, -2.0, 110.0, 400.0])),
         hidden("float64", randn(gen, 6, dtype=F64) * 3, randn(gen, 6, dtype=F64) * 3),
     ]
 
@@ -36,6 +39,8 @@ def _cases_g_loss(gen):
         public("batch4", randn(gen, 4) * 2),
         hidden("batch1", randn(gen, 1) * 2),
         hidden("extreme_logits", torch.tensor([-80.0, -30.0, 30.0, 80.0, 0.0])),
+        # -log(sigmoid(l)) is exact in float32 only down to l = -104 (then sigmoid underflows)
+        hidden("logits_beyond_float32_sigmoid", torch.tensor([-104.5, -120.0, -300.0, 2.0])),
         hidden("float64", randn(gen, 9, dtype=F64) * 3),
     ]
 
@@ -114,7 +119,8 @@ def _gp_case(gen, name, B, d, h, hidden, eps=None, dtype=F32):
                 hidden=hidden)
 
 
-@SPECS.add("U5.2", "gradient_penalty", wgan.gradient_penalty_mlp, points=2)
+# the penalty trains the critic: it must stay differentiable in the critic's weights
+@SPECS.add("U5.2", "gradient_penalty", wgan.gradient_penalty_mlp, points=2, grad_wrt=(3, 4, 5))
 def _cases_gp(gen):
     return [
         _gp_case(gen, "b4_d2_h8", 4, 2, 8, hidden=False),
