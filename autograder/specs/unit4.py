@@ -122,31 +122,88 @@ def _cases_confusion(gen):
             hidden("unused_class", torch.tensor([0, 0, 1]), torch.tensor([0, 1, 1]), 4)]
 
 
-# predicted labels on 300 held-out synthetic images pass at this accuracy (the reference reaches
-# ~100% on every seed)
+# U4.4 training, judged by outcome. train_cnn(X_train, y_train, seed) returns the weights of the
+# lecture's CifarCNN (fixed architecture, reference.cnn.CifarCNN); the judge loads them into its
+# own CifarCNN and classifies TRAIN_CNN_HELD_OUT synthetic images it never hands out. A case
+# passes at ACCURACY_THRESHOLD held-out accuracy when every layer differs from the fresh
+# initialisation the notebook prescribes (torch.manual_seed(seed), then CifarCNN(num_classes)):
+# the whole network was trained, not only a classifier on top of random features.
+# Calibration (benchmarks/outcome_calibration.py, 20 seeds): the notebook's solution (3 epochs of
+# Adam) 100% on every seed; an untrained network ~10%; the last layer alone trained on random
+# features (rejected by the initialisation check) and a network trained on shuffled labels
+# (~10%): tests/assignments/test_outcome_cheats.py.
 ACCURACY_THRESHOLD = 0.6
+TRAIN_CNN_HELD_OUT = 300
+MIN_LAYER_CHANGE = 1e-4  # largest |w - w_init| of each parameter tensor for it to count as trained
 
 
-def _judge_train_cnn(output, case):
-    if not isinstance(output, torch.Tensor) or output.shape != case.secret.shape:
-        shape = tuple(output.shape) if isinstance(output, torch.Tensor) else type(output).__name__
-        return False, (f"expected one predicted label per test image "
-                       f"{tuple(case.secret.shape)}, got {shape}")
-    if output.is_floating_point() or output.dtype == torch.bool:
-        return False, f"expected integer class labels, got dtype {output.dtype}"
-    acc = float((output == case.secret).float().mean())
+def _cifar_state(value, num_classes):
+    """The returned weights as a CifarCNN state dict (CPU float32), or None and why not."""
+    if not isinstance(value, dict):
+        return None, f"expected dict(model.state_dict()) of a CifarCNN, not {type(value).__name__}"
+    shapes = {k: tuple(v.shape) for k, v in cnn.CifarCNN(num_classes).state_dict().items()}
+    missing = [k for k in shapes if k not in value]
+    extra = sorted(set(value) - set(shapes))
+    if missing or extra:
+        parts = ([f"missing {', '.join(missing)}"] if missing else []) + \
+                ([f"unexpected {', '.join(extra)}"] if extra else [])
+        return None, "the weights are not those of CifarCNN (" + "; ".join(parts) + ")"
+    state = {}
+    for k, shape in shapes.items():
+        v = value[k]
+        if not isinstance(v, torch.Tensor) or not v.is_floating_point():
+            return None, f"{k} must be a floating-point tensor"
+        if tuple(v.shape) != shape:
+            return None, f"{k} has shape {tuple(v.shape)}, expected {shape}"
+        if not bool(torch.isfinite(v).all()):
+            return None, f"{k} contains NaN or inf"
+        state[k] = v.detach().to("cpu", torch.float32)
+    return state, ""
+
+
+def fresh_cifar_state(seed, num_classes):
+    """The initialisation the notebook prescribes: torch.manual_seed(seed), then CifarCNN."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return cnn.CifarCNN(num_classes).state_dict()
+
+
+def _judge_train_cnn(value, case):
+    secret = case.secret
+    num_classes = int(secret["num_classes"])
+    state, why = _cifar_state(value, num_classes)
+    if state is None:
+        return False, why
+    fresh = fresh_cifar_state(int(secret["seed"]), num_classes)
+    untrained = [k for k in state if float((state[k] - fresh[k]).abs().max()) < MIN_LAYER_CHANGE]
+    if untrained:
+        return False, (f"{', '.join(untrained)} equal the fresh initialisation: train the whole "
+                       "network")
+    model = cnn.CifarCNN(num_classes)
+    model.load_state_dict(state)
+    model.eval()
+    with torch.no_grad():
+        pred = model(secret["images"]).argmax(-1)
+    acc = float((pred == secret["labels"]).float().mean())
     verdict = "reaches" if acc >= ACCURACY_THRESHOLD else "is below"
     return acc >= ACCURACY_THRESHOLD, \
         f"held-out accuracy {acc:.1%} {verdict} the {ACCURACY_THRESHOLD:.0%} threshold"
 
 
-@SPECS.add("U4.4", "train_cnn", cnn.train_cnn, call="outcome", judge=_judge_train_cnn, points=3)
+def _train_cnn_reference(X_train, y_train, seed):
+    """The reference training (reference.cnn.train_cnn), its model's weights returned."""
+    return {k: v.detach().clone() for k, v in cnn.train_cnn(X_train, y_train, seed).items()}
+
+
+@SPECS.add("U4.4", "train_cnn", _train_cnn_reference, call="outcome", judge=_judge_train_cnn,
+           points=3)
 def _cases_train_cnn(gen):
     seed = int(randint(gen, 0, 2**31, 1))
     data = torch.Generator().manual_seed(seed)
     X, y = cnn.synthetic_images(600, 10, data)
-    Xt, yt = cnn.synthetic_images(300, 10, data)
-    return [Case("synthetic_cifar", args=(X, y, Xt, seed % 1000), secret=yt)]
+    Xt, yt = cnn.synthetic_images(TRAIN_CNN_HELD_OUT, 10, data)
+    return [Case("synthetic_cifar", args=(X, y, seed % 1000),
+                 secret={"images": Xt, "labels": yt, "seed": seed % 1000, "num_classes": 10})]
 
 
 # ---------------------------------------------------------------- U4.5 architectures

@@ -27,6 +27,10 @@ MISTAKES = [
     ("fixed_ten_classes", "q4", "self.fc3 = nn.Linear(84, num_classes)", "self.fc3 = nn.Linear(84, 10)"),
     ("confusion_transposed", "q5", "C.index_put_((y.long(), pred.long())", "C.index_put_((pred.long(), y.long())"),
     ("no_training", "q6", "for epoch in range(3):", "for epoch in range(0):"),
+    # only the classifier on top of the random features trained: the other layers keep the
+    # seed's fresh initialisation
+    ("last_layer_only", "q6", "opt = torch.optim.Adam(model.parameters(), lr=3e-3)",
+     "opt = torch.optim.Adam(model.fc3.parameters(), lr=3e-3)"),
     ("no_projection_shortcut", "q7", "shortcut = x if self.downsample is None else self.downsample(x)",
      "shortcut = 0"),
     ("relu_before_bn", "q7", "out = F.relu(self.bn1(self.conv1(x)))", "out = self.bn1(F.relu(self.conv1(x)))"),
@@ -149,9 +153,9 @@ def test_a_mistake_loses_exactly_the_points_of_the_cases_it_fails(graded, name, 
     corpus.check_points_lost(q, POINTS_LOST[name])
 
 
-def test_training_outcome_passes_on_20_seeds():
-    spec = get_spec("train_cnn")
-    for seed in range(20):
+def test_training_outcome_passes_with_the_reference():
+    spec = get_spec("train_cnn")  # benchmarks/outcome_calibration.py runs 20 seeds
+    for seed in range(4):
         case = spec.cases(seed)[0]
         ok, message = spec.judge(spec.reference(*case.args), case)
         assert ok, (seed, message)
