@@ -19,14 +19,6 @@ class _CapData(ctypes.Structure):
                 ("inheritable", ctypes.c_uint32)]
 
 
-def _last_cap() -> int:
-    try:
-        with open("/proc/sys/kernel/cap_last_cap") as f:
-            return int(f.read())
-    except (OSError, ValueError):
-        return 63
-
-
 def _drop_capabilities(last_cap: int) -> None:
     """Empty the bounding, ambient, inheritable, permitted and effective sets."""
     for cap in range(last_cap + 1):
