@@ -16,14 +16,13 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Sequence
 
+from ..atomic import write_atomic
 from ..course import AssignmentConfig, Course
 from ..gradebook import assignment_gradebook, write_assignment_gradebook
 from ..gradebook.config import load_config
@@ -151,17 +150,8 @@ def write_result(out: Path, result: GradingResults, log: str) -> Path:
     results_dir = out / "results"
     results_dir.mkdir(parents=True, exist_ok=True)
     path = results_dir / f"{result.submission}.json"
-    fd, tmp = tempfile.mkstemp(dir=results_dir, prefix=f".{result.submission}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as f:  # compact: json's C encoder (indenting is 5x slower)
-            f.write(json.dumps(result.to_gradescope()))
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    # compact: json's C encoder (indenting is 5x slower)
+    write_atomic(path, json.dumps(result.to_gradescope()))
     if log:
         logs = out / "logs"
         logs.mkdir(exist_ok=True)

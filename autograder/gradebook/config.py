@@ -178,14 +178,17 @@ def _path(raw: Any, base: Path, results_root: Path | None) -> Path | None:
 def load_config(path: str | Path, results_root: str | Path | None = None) -> CourseConfig:
     """Read ``course.toml``. ``results_root`` overrides its ``results`` key."""
     path = Path(path)
+    return config_from_dict(read_toml(path), path.resolve().parent, results_root, path)
+
+
+def read_toml(path: Path) -> dict:
+    """The course configuration's tables; a missing or malformed file is a ConfigError."""
     try:
-        data = tomllib.loads(path.read_text())
+        return tomllib.loads(path.read_text())
     except FileNotFoundError:
         raise ConfigError(f"no course configuration at {path}") from None
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"{path}: {e}") from None
-    base = path.resolve().parent
-    return config_from_dict(data, base, results_root, path)
 
 
 def config_from_dict(data: dict[str, Any], base: Path | str = ".",

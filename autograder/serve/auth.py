@@ -17,15 +17,15 @@ from __future__ import annotations
 import csv
 import hashlib
 import hmac
-import os
+import io
 import secrets
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.engine import Engine
 
+from ..atomic import write_atomic
 from ..gradebook.config import ConfigError
 from . import tables as t
 
@@ -157,20 +157,11 @@ def read_tokens(path: Path) -> dict[str, str]:
 
 def _write_private(path: Path, rows: list[tuple[str, str]]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.fchmod(fd, 0o600)  # the tokens are secrets
-        with os.fdopen(fd, "w", newline="") as f:
-            writer = csv.writer(f)
-            writer.writerow(["student_id", "token"])
-            writer.writerows(rows)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow(["student_id", "token"])
+    writer.writerows(rows)
+    write_atomic(path, buf.getvalue(), private=True)  # the tokens are secrets
 
 
 def issue_tokens(principals: Principals, student_ids: list[str], out: Path,

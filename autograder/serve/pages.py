@@ -228,15 +228,22 @@ def submission_page(submission_id: str, request: Request):
         return not_found(request, visit)
     if visit.principal.staff:
         return see_other(f"/staff/submissions/{row.id}")
+    return submission_view(request, visit, server, row, staff=False)
+
+
+def submission_view(request: Request, visit: Visit, server: Server, row: Row, *,
+                    staff: bool, **extra: Any) -> HTMLResponse:
+    """One submission's page: its feedback once graded (as the student or staff may see it),
+    else its place in the queue; both with its regrade requests."""
     regrades = server.records.regrades(submission_id=row.id)
-    context = feedback_page(server, row, staff=False)
+    context = feedback_page(server, row, staff=staff)
     if context is None:
         position = server.queue.position(row)
         return render(request, "waiting.html.j2", visit=visit, row=row, position=position,
                       eta=server.eta(position), lateness=server.lateness(row),
                       refresh=not row.done, regrades=regrades)
     return render(request, "submission.html.j2", visit=visit, regrades=regrades,
-                  staff_view=False, **context)
+                  staff_view=staff, **extra, **context)
 
 
 @router.post("/submissions/{submission_id}/regrades")

@@ -30,13 +30,12 @@ course's own keys: the server applies exactly the rules ``publish`` applies
 from __future__ import annotations
 
 import math
-import tomllib
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from ..gradebook.config import ConfigError, CourseConfig, Item, config_from_dict
+from ..gradebook.config import ConfigError, CourseConfig, Item, config_from_dict, read_toml
 from ..gradebook.late import Lateness, lateness
 
 LEVELS = ("visible", "after_due_date", "after_published", "hidden")
@@ -155,13 +154,7 @@ def settings_from_dict(data: dict[str, Any], base: Path | str = ".", path: Path 
 def load_settings(path: str | Path, known: list[str] | None = None,
                   store: str | None = None) -> ServerSettings:
     path = Path(path)
-    try:
-        data = tomllib.loads(path.read_text())
-    except FileNotFoundError:
-        raise ConfigError(f"no course configuration at {path}") from None
-    except tomllib.TOMLDecodeError as e:
-        raise ConfigError(f"{path}: {e}") from None
-    return settings_from_dict(data, path.resolve().parent, path, known, store)
+    return settings_from_dict(read_toml(path), path.resolve().parent, path, known, store)
 
 
 # ---------------------------------------------------------------- the rate limit

@@ -11,8 +11,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -21,6 +19,7 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.engine import Engine
 
+from ..atomic import write_atomic
 from . import tables as t
 
 MAX_TEXT = 4000
@@ -141,11 +140,7 @@ class Records:
                              iso(o.at)])
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / "overrides.csv"
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".overrides.", suffix=".tmp")
-        with os.fdopen(fd, "w", newline="") as f:
-            f.write(buf.getvalue())
-        os.replace(tmp, path)
-        return path
+        return write_atomic(path, buf.getvalue())
 
     # ------------------------------------------------------------------ regrade requests
     def open_regrade(self, submission_id: str, student_id: str, assignment: str,

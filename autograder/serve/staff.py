@@ -13,7 +13,8 @@ from fastapi.responses import HTMLResponse
 
 from ..gradebook.course import course_gradebook
 from ..report.similarity import similarity_page
-from .pages import checked_form, feedback_page, need, not_found, render, see_other, server_of
+from .pages import (checked_form, need, not_found, render, see_other, server_of,
+                    submission_view)
 from .records import iso
 from .service import NotFound, Server
 
@@ -170,16 +171,8 @@ def submission_page(submission_id: str, request: Request):
         row = server.find(visit.principal, submission_id)
     except NotFound:
         return not_found(request, visit)
-    regrades = server.records.regrades(submission_id=row.id)
-    context = feedback_page(server, row, staff=True)
     log = server.results.log(server.folder(row.assignment), row.name) if row.done else ""
-    if context is None:
-        position = server.queue.position(row)
-        return render(request, "waiting.html.j2", visit=visit, row=row, position=position,
-                      eta=server.eta(position), lateness=server.lateness(row),
-                      refresh=not row.done, regrades=regrades)
-    return render(request, "submission.html.j2", visit=visit, regrades=regrades,
-                  staff_view=True, log=log, **context)
+    return submission_view(request, visit, server, row, staff=True, log=log)
 
 
 @router.post("/submissions/{submission_id}/requeue")
