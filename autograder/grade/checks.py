@@ -1,12 +1,12 @@
 """The ladder of checks for one case, run in the grader's process: :func:`verdict`.
 
-reported → defined → callable → finished → ran → encodable → inputs unchanged → type → shape →
-dtype → finite → allclose (→ gradient, for ``Spec.grad_wrt``; or, for an outcome spec, its
-judge). The rungs up to "inputs unchanged" read the sandbox's typed report
-(:class:`~autograder.sandbox.reports.CaseReport`: the call happens there; the sandbox also
-compares each input with a copy taken before the call, and returns the gradient a spec asks
-for); the rest compare the returned value with the reference output here. The first rung that fails gives the
-message, which names the thing: "`logistic_loss` returned shape (4,), expected ()". For hidden
+reported → defined → callable → finished → ran → encodable → inputs unchanged → reproducible
+(``Spec.repeat``) → type → shape → dtype → finite → allclose (→ gradient, for ``Spec.grad_wrt``;
+or, for an outcome spec, its judge). The rungs up to "inputs unchanged" read the sandbox's typed
+report (:class:`~autograder.sandbox.reports.CaseReport`: the call happens there; the sandbox also
+compares each input with a copy taken before the call, calls a random procedure's first case
+twice, and returns the gradient a spec asks for); the rest compare the returned value with the
+reference output here. The first rung that fails gives the message, which names the thing: "`logistic_loss` returned shape (4,), expected ()". For hidden
 cases a message may name types, shapes and dtypes (properties of the function's contract) but
 never an input or expected value.
 
@@ -47,6 +47,8 @@ def verdict(case: FixtureCase, report: CaseReport | None, reason: str,
     if report is None:
         return Verdict(False, reason)
     status = report.status
+    if report.second_call:  # the repeat of a case that is called twice (Spec.repeat)
+        fn = f"`{case.spec}` (called a second time with the same inputs)"
     if status is Status.UNDEFINED:
         return Verdict(False, f"{fn} is not defined (check the name, and that its cell runs)")
     if status is Status.NOT_CALLABLE:
@@ -74,6 +76,16 @@ def verdict(case: FixtureCase, report: CaseReport | None, reason: str,
         where = ", ".join(str(c) for c in list(report.changed_inputs)[:4])
         return Verdict(False, f"{fn} changed its input {where} in place; work on a copy "
                               f"(e.g. `.clone()`) and leave the caller's tensors as they were")
+    if case.repeat:
+        if not isinstance(value, dict) or set(value) != {"value", "again"}:
+            return Verdict(False, f"{fn}: malformed report from the submission")
+        if not agree(value["value"], value["again"]):
+            return Verdict(False, f"{fn} is not reproducible: called twice with the same "
+                                  f"inputs, it returned different results. Take every random "
+                                  f"number from its arguments (the given noise, or a generator "
+                                  f"seeded from the given seed), never from the global random "
+                                  f"state")
+        value = value["value"]
     if case.grad_wrt:
         return _compare_with_gradient(value, case, fn)
     if case.call == "outcome":
@@ -82,6 +94,41 @@ def verdict(case: FixtureCase, report: CaseReport | None, reason: str,
         ok, message = spec.judge(value, Case(name=case.name, secret=case.secret))
         return Verdict(bool(ok), f"{fn}: {message}" if message else "")
     return compare(value, case.expected, fn, case)
+
+
+REPEAT_RTOL = 1e-3  # a repeat's tensors agree within this fraction of their norm
+
+
+def agree(a: Any, b: Any) -> bool:
+    """Whether a call and its repeat returned the same result: the same structure, equal
+    non-float values, and float tensors within ``REPEAT_RTOL`` of their norm (the CPU repeats a
+    computation bit for bit; a GPU may reorder a reduction between two runs of one training)."""
+    if isinstance(a, torch.Tensor) or isinstance(b, torch.Tensor):
+        if not (isinstance(a, torch.Tensor) and isinstance(b, torch.Tensor)) or \
+                a.shape != b.shape or a.dtype != b.dtype:
+            return False
+        if torch.equal(a, b):
+            return True
+        if not a.is_floating_point():
+            return False
+        a, b = a.double(), b.double()
+        finite = torch.isfinite(a)
+        if not torch.equal(finite, torch.isfinite(b)):
+            return False
+        odd_a, odd_b = a[~finite], b[~finite]  # NaN where NaN, the same infinities
+        if not torch.equal(odd_a.isnan(), odd_b.isnan()) or \
+                not torch.equal(odd_a.nan_to_num(0.0), odd_b.nan_to_num(0.0)):
+            return False
+        a, b = a[finite], b[finite]
+        return bool((a - b).norm() <= REPEAT_RTOL * a.norm())
+    if isinstance(a, (list, tuple)):
+        return type(a) is type(b) and len(a) == len(b) and all(map(agree, a, b))
+    if isinstance(a, dict):
+        return isinstance(b, dict) and a.keys() == b.keys() and all(agree(a[k], b[k])
+                                                                   for k in a)
+    if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
+        return True
+    return type(a) is type(b) and a == b
 
 
 def _compare_with_gradient(wrapped: Any, case: FixtureCase, fn: str) -> Verdict:

@@ -73,6 +73,8 @@ class CaseReport:
     reason: str = ""  # UNENCODABLE: a key of REASONS
     # RETURNED: where the call changed its inputs in place (``args[0]``, ``kwargs['mask']``)
     changed_inputs: tuple[str, ...] = ()
+    # TIMEOUT, ERROR: it happened on the repeat of a case that is called twice (Spec.repeat)
+    second_call: bool = False
 
     @classmethod
     def from_child(cls, raw: dict, question: str, case: str, hidden: bool, seconds: float,
@@ -86,6 +88,8 @@ class CaseReport:
             return cls(**base, status=Status.ERROR, error_type="MalformedOutput",
                        error_message="a malformed report")
         status = Status(status)
+        if status in (Status.TIMEOUT, Status.ERROR, Status.UNENCODABLE):
+            base["second_call"] = raw.get("call") == 2
         if status is Status.RETURNED:
             return cls(**base, status=status, value=raw["value"],
                        changed_inputs=_changed_inputs(raw.get("changed_inputs")))

@@ -74,7 +74,13 @@ class _Case:
         return str(self.question["name"])
 
     def seconds(self, limits: Limits) -> float:
+        """The CPU time limit of one call."""
         return float(self.question.get("call_seconds", limits.call_seconds))
+
+    def budget(self, limits: Limits) -> float:
+        """The CPU time the case may take: one call's limit, twice for a case that is called
+        again to check that it is reproducible (Spec.repeat)."""
+        return self.seconds(limits) * (2 if self.case.get("repeat") is True else 1)
 
 
 @dataclass
@@ -176,7 +182,7 @@ def run_job(zygote: Zygote, job: Job, limits: Limits) -> RunOutput:
         # public inputs are no secret: they travel with the cells (no round trip once the
         # cells are loaded); hidden ones only once every public case has reported
         a = zygote.attempt(header, parts, run_cells, limits, deadline, device,
-                           {c.key: c.seconds(limits) for c in remaining},
+                           {c.key: c.budget(limits) for c in remaining},
                            eager=bool(parts) and not remaining[0].hidden,
                            cpu_budget=limits.wall_seconds - out.cpu_seconds)
         out.cpu_seconds += a.cpu_seconds
@@ -205,7 +211,7 @@ def run_job(zygote: Zygote, job: Job, limits: Limits) -> RunOutput:
             break
         if a.in_flight is not None:
             c = by_key[a.in_flight]
-            why, status, detail = _ending(a, limits, c.seconds(limits))
+            why, status, detail = _ending(a, limits, c.budget(limits))
             reports[c.key] = _failed_report(c, status, why)
             incidents.append((status, _incident_text(c, status, why, detail)))
             progress = True
@@ -231,7 +237,7 @@ def run_job(zygote: Zygote, job: Job, limits: Limits) -> RunOutput:
             stalls += 1
             if stalls >= 2 and loaded is not None:  # nothing was running: blame the next case
                 c = next(c for c in order if c.key not in reports)
-                why, status, detail = _ending(a, limits, c.seconds(limits))
+                why, status, detail = _ending(a, limits, c.budget(limits))
                 reports[c.key] = _failed_report(c, status, why)
                 incidents.append((status, _incident_text(c, status, why, detail)))
                 stalls = 0

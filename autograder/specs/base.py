@@ -94,6 +94,10 @@ class Spec:
     # through it (e.g. the critic's weights in the WGAN-GP penalty): the sandbox returns the
     # gradient of the output's sum with respect to each, compared with the reference's
     grad_wrt: tuple[int, ...] = ()
+    # a random procedure: every random number it uses comes from its arguments (noise tensors,
+    # or a seed it must draw from). The sandbox calls its first case a second time, with the
+    # global random state reseeded differently, and the two results must agree
+    repeat: bool = False
 
     def __post_init__(self) -> None:
         assert self.call in ("function", "module", "outcome"), self.call

@@ -196,7 +196,7 @@ def _train_cnn_reference(X_train, y_train, seed):
 
 
 @SPECS.add("U4.4", "train_cnn", _train_cnn_reference, call="outcome", judge=_judge_train_cnn,
-           points=3)
+           points=3, repeat=True)
 def _cases_train_cnn(gen):
     seed = int(randint(gen, 0, 2**31, 1))
     data = torch.Generator().manual_seed(seed)

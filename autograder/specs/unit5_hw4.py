@@ -431,5 +431,5 @@ def train_vae_2d(x_train: torch.Tensor, seed: int, steps: int = 1500, batch_size
 
 SPECS = [
     Spec("U5.5", "train_vae_2d", train_vae_2d, _cases, call="outcome", judge=judge_vae,
-         statistical=True, points=3),
+         statistical=True, points=3, repeat=True),
 ]

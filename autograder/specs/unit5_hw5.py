@@ -330,5 +330,5 @@ def ddpm_train_and_sample(x_train: torch.Tensor, betas: torch.Tensor, seed: int,
 
 SPECS = [
     Spec("U5.9", "ddpm_train_and_sample", ddpm_train_and_sample, _cases, call="outcome",
-         judge=judge_eps_net, statistical=True, points=2),
+         judge=judge_eps_net, statistical=True, points=2, repeat=True),
 ]

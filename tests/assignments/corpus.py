@@ -113,6 +113,16 @@ def check_mistake_loses_pinned_points(graded, mistakes: list[Mistake], i: int,
         assert q.max_score - q.score == pytest.approx(failed, abs=1e-6)
 
 
+def check_not_reproducible(result: GradingResults, question: str) -> None:
+    """The question's first case, which the sandbox calls twice (Spec.repeat), fails because
+    the two calls disagree, and says so without a value."""
+    q = next(q for q in result.questions if q.name == question)
+    said = [c.message for c in q.cases if "is not reproducible" in c.message]
+    assert said and not any(c.passed for c in q.cases if c.message in said), \
+        [(c.name, c.message) for c in q.cases]
+    assert not any(ch.isdigit() for m in said for ch in m.split(":")[0])
+
+
 def student_seconds(result: GradingResults) -> float:
     """Seconds spent in the submission's graded calls, all cases together."""
     return sum(c.seconds for q in result.questions for c in q.cases)

@@ -31,6 +31,9 @@ MISTAKES = [
     # seed's fresh initialisation
     ("last_layer_only", "q6", "opt = torch.optim.Adam(model.parameters(), lr=3e-3)",
      "opt = torch.optim.Adam(model.fc3.parameters(), lr=3e-3)"),
+    # the seed left unused: initial weights and minibatch order from the global random state, so
+    # two trainings with the same seed differ
+    ("unseeded", "q6", "    torch.manual_seed(seed)\n    model = CifarCNN", "    model = CifarCNN"),
     ("no_projection_shortcut", "q7", "shortcut = x if self.downsample is None else self.downsample(x)",
      "shortcut = 0"),
     ("relu_before_bn", "q7", "out = F.relu(self.bn1(self.conv1(x)))", "out = self.bn1(F.relu(self.conv1(x)))"),
@@ -159,3 +162,7 @@ def test_training_outcome_passes_with_the_reference():
         case = spec.cases(seed)[0]
         ok, message = spec.judge(spec.reference(*case.args), case)
         assert ok, (seed, message)
+
+
+def test_training_that_ignores_its_seed_is_not_reproducible(graded):
+    corpus.check_not_reproducible(graded["unseeded"], "q6")

@@ -88,6 +88,11 @@ MISTAKES = [
     # q8: the corruption written into the caller's input_ids (no clone): the returned values
     # are right, the batch the caller still holds is not
     ("q8", "corrupted = input_ids.clone()", "corrupted = input_ids"),
+    # q12: the sample drawn with torch.multinomial from the global random state instead of by
+    # inverse CDF from the given uniforms: not reproducible from its inputs
+    ("q12", "    cdf = torch.softmax(logits, dim=-1).cumsum(dim=-1)  # (B, V)",
+     "    return torch.multinomial(torch.softmax(logits, dim=-1), 1).squeeze(-1)\n"
+     "    cdf = torch.softmax(logits, dim=-1).cumsum(dim=-1)  # (B, V)"),
 ]
 
 # Points each mistake (by index) loses on its question, from the cases it fails (measured once;
@@ -377,3 +382,13 @@ def test_every_mistake_off_the_outcome_question_has_its_points_pinned():
 @pytest.mark.parametrize("i", range(len(MISTAKES)), ids=_name)
 def test_a_mistake_loses_exactly_the_points_of_the_cases_it_fails(graded, i):
     corpus.check_mistake_loses_pinned_points(graded, MISTAKES, i, POINTS_LOST)
+
+
+# mistakes (by index) that draw random numbers from the global random state instead of from the
+# function's inputs (its noise arguments or seed): the repeated first case says so
+NOT_REPRODUCIBLE = (29,)
+
+
+@pytest.mark.parametrize("i", NOT_REPRODUCIBLE, ids=_name)
+def test_random_draws_off_the_inputs_are_not_reproducible(graded, i):
+    corpus.check_not_reproducible(graded[_name(i)], MISTAKES[i][0])

@@ -65,6 +65,12 @@ MISTAKES = [
     # q5: the input gradient without create_graph=True: the right value, but the penalty no
     # longer depends on the critic's weights, so it cannot train the critic
     ("q5", "create_graph=True)", ")"),
+    # q6: the noise drawn inside from the global random state instead of taking the given eps
+    ("q6", "return mu + torch.exp(0.5 * logvar) * eps",
+     "return mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)"),
+    # q10: the initial weights drawn from the global random state, not from the seed: two
+    # trainings with the same seed differ
+    ("q10", "        torch.manual_seed(seed)\n        encoder, decoder", "        encoder, decoder"),
 ]
 
 # Points each mistake (by index) loses on its question, from the cases it fails (measured once;
@@ -352,3 +358,13 @@ def test_every_mistake_off_the_outcome_question_has_its_points_pinned():
 @pytest.mark.parametrize("i", range(len(MISTAKES)), ids=_name)
 def test_a_mistake_loses_exactly_the_points_of_the_cases_it_fails(graded, i):
     corpus.check_mistake_loses_pinned_points(graded, MISTAKES, i, POINTS_LOST)
+
+
+# mistakes (by index) that draw random numbers from the global random state instead of from the
+# function's inputs (its noise arguments or seed): the repeated first case says so
+NOT_REPRODUCIBLE = (21, 22)
+
+
+@pytest.mark.parametrize("i", NOT_REPRODUCIBLE, ids=_name)
+def test_random_draws_off_the_inputs_are_not_reproducible(graded, i):
+    corpus.check_not_reproducible(graded[_name(i)], MISTAKES[i][0])

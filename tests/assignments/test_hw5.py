@@ -52,6 +52,10 @@ MISTAKES = [
     ("q9", "t = torch.randint(0, T, (batch_size,)", "t = torch.randint(0, T // 4, (batch_size,)"),
     # q9: the network regresses x_0 instead of the noise, then is sampled as an eps-model
     ("q9", "loss = F.mse_loss(model(x_t, t), eps)", "loss = F.mse_loss(model(x_t, t), x0)"),
+    # q9: the time steps drawn from the global random state, not from the seed's generator: two
+    # trainings with the same seed differ
+    ("q9", "t = torch.randint(0, T, (batch_size,), generator=gen, device=device)",
+     "t = torch.randint(0, T, (batch_size,), device=device)"),
 ]
 
 # Points each mistake (by index) loses on its question, from the cases it fails (measured once;
@@ -241,3 +245,13 @@ def test_every_mistake_off_the_outcome_question_has_its_points_pinned():
 @pytest.mark.parametrize("i", range(len(MISTAKES)), ids=_name)
 def test_a_mistake_loses_exactly_the_points_of_the_cases_it_fails(graded, i):
     corpus.check_mistake_loses_pinned_points(graded, MISTAKES, i, POINTS_LOST)
+
+
+# mistakes (by index) that draw random numbers from the global random state instead of from the
+# function's inputs (its noise arguments or seed): the repeated first case says so
+NOT_REPRODUCIBLE = (15,)
+
+
+@pytest.mark.parametrize("i", NOT_REPRODUCIBLE, ids=_name)
+def test_random_draws_off_the_inputs_are_not_reproducible(graded, i):
+    corpus.check_not_reproducible(graded[_name(i)], MISTAKES[i][0])

@@ -17,6 +17,7 @@ import ast
 import functools
 import io
 import os
+import random
 import signal
 import sys
 import time
@@ -270,19 +271,64 @@ def _framed(report: dict[str, Any], encoded: tuple[Any, dict]) -> bytes:
 
 def _call(namespace: dict[str, Any], name: str, call: str, case: dict[str, Any],
           device: str, seconds: float) -> dict[str, Any]:
+    """One case: the call, and for a case that asks for it (``repeat``) a second call on a
+    fresh copy of the same inputs with the global random state reseeded differently; the
+    value is then ``{"value": first, "again": second}``, for the grader to compare."""
     if name not in namespace:
         return {"status": "undefined"}
     target = namespace[name]
     if not callable(target):
         return {"status": "not_callable", "type": type(target).__name__}
-    # a student function that (wrongly) draws global randomness is stable. On the CPU only the
-    # CPU generator: torch.manual_seed would also queue a lazy CUDA seeding, recording a stack
-    # trace each time (most of a simple case's cost).
-    if device == "cpu":
-        torch.default_generator.manual_seed(0)
-    else:
-        torch.manual_seed(0)
+    repeat = case.get("repeat") is True
+    again_case = _copied(case) if repeat else None
     start = time.perf_counter()
+    report = _timed(target, call, case, device, seconds, start, GLOBAL_SEEDS[0])
+    if not repeat or report["status"] != "returned":
+        return report
+    second = _timed(target, call, again_case, device, seconds, start, GLOBAL_SEEDS[1])
+    if second["status"] != "returned":
+        return {**second, "call": 2}
+    report["value"] = {"value": report["value"], "again": second["value"]}
+    report["seconds"] = second["seconds"]
+    return report
+
+
+GLOBAL_SEEDS = (0, 20_151_212)  # the global random state before a call, and before its repeat
+
+
+def _reseed(seed: int, device: str) -> None:
+    """Every global random state a student's function could draw from, set to ``seed``: a
+    function that (wrongly) draws global randomness is stable, and differs between a call and
+    its repeat. On the CPU only the CPU generator: torch.manual_seed would also queue a lazy
+    CUDA seeding, recording a stack trace each time (most of a simple case's cost)."""
+    if device == "cpu":
+        torch.default_generator.manual_seed(seed)
+    else:
+        torch.manual_seed(seed)
+    random.seed(seed)
+    numpy = sys.modules.get("numpy")
+    if numpy is not None:
+        try:
+            numpy.random.seed(seed)
+        except BaseException:  # noqa: BLE001 - a student's replaced numpy.random
+            pass
+
+
+def _copied(value: Any) -> Any:
+    """The case's inputs, copied before the first call can change them."""
+    if isinstance(value, torch.Tensor):
+        return value.clone()
+    if isinstance(value, (list, tuple)):
+        return type(value)(_copied(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _copied(v) for k, v in value.items()}
+    return value
+
+
+def _timed(target: Any, call: str, case: dict[str, Any], device: str, seconds: float,
+           start: float, seed: int) -> dict[str, Any]:
+    """One call under its CPU time limit, from the global random state ``seed``."""
+    _reseed(seed, device)
     _arm(seconds)
     try:
         try:

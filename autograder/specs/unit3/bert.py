@@ -31,7 +31,7 @@ def _mlm_args(gen, B, T, vocab=50, pad=True):
             randint(gen, 0, vocab, B, T))
 
 
-@SPECS.add("U3.9", "bert_mask_tokens", bert.bert_mask_tokens, points=2)
+@SPECS.add("U3.9", "bert_mask_tokens", bert.bert_mask_tokens, points=2, repeat=True)
 def _cases_mlm(gen):
     return [
         public("b2_t12", *_mlm_args(gen, 2, 12)),
@@ -69,7 +69,7 @@ def _nsp_args(gen, n_sent, lo=1, hi=8, cls=CLS, sep=SEP, pad=PAD):
     return sents, rand(gen, n), random_index, cls, sep, pad
 
 
-@SPECS.add("U3.10", "nsp_pairs", bert.nsp_pairs, points=2)
+@SPECS.add("U3.10", "nsp_pairs", bert.nsp_pairs, points=2, repeat=True)
 def _cases_nsp(gen):
     return [
         public("four_sentences", *_nsp_args(gen, 4)),

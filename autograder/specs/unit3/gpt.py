@@ -64,7 +64,7 @@ def _clear_sample(gen, B, V, temperature, top_k, scale=2.0):
     return logits, u
 
 
-@SPECS.add("U3.12", "sample_next_token", gpt.sample_next_token, points=2)
+@SPECS.add("U3.12", "sample_next_token", gpt.sample_next_token, points=2, repeat=True)
 def _cases_sample(gen):
     return [
         public("t1_no_topk", *_clear_sample(gen, 3, 10, 1.0, None)),

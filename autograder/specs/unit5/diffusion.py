@@ -72,7 +72,7 @@ def _x_t_noise_case(gen, name, T, shape, t, hidden, schedule="linear", dtype=F32
                 hidden=hidden)
 
 
-@SPECS.add("U5.7", "q_sample_step", diffusion.q_sample_step)
+@SPECS.add("U5.7", "q_sample_step", diffusion.q_sample_step, repeat=True)
 def _cases_q_sample(gen):
     c = _x_t_noise_case
     return [
@@ -85,7 +85,7 @@ def _cases_q_sample(gen):
     ]
 
 
-SPECS.add("U5.7", "q_sample", diffusion.q_sample, points=2,
+SPECS.add("U5.7", "q_sample", diffusion.q_sample, points=2, repeat=True,
           tolerance=ALPHA_BAR_TOL)(_cases_q_sample)
 
 
@@ -177,7 +177,7 @@ def _sample_case(gen, name, T, B, D, hidden, variance="fixed_small", optimal=Tru
 LOOP_TOL = Tolerance(rtol=1e-4, atol=1e-4)  # 1000 steps of float32 rounding
 
 
-@SPECS.add("U5.9", "ddpm_sample", diffusion.ddpm_sample, points=3,
+@SPECS.add("U5.9", "ddpm_sample", diffusion.ddpm_sample, points=3, repeat=True,
            tolerance=Tolerance(rtol=2e-5, atol=2e-5))
 def _cases_ddpm_sample(gen):
     return [

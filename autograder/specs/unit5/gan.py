@@ -80,7 +80,7 @@ def _gan_step_case(gen, name, B, d, k, lr, hidden, dtype=F32):
     return Case(name, args=args, hidden=hidden)
 
 
-@SPECS.add("U5.1", "gan_train_step", gan.gan_train_step, points=3)
+@SPECS.add("U5.1", "gan_train_step", gan.gan_train_step, points=3, repeat=True)
 def _cases_gan_step(gen):
     return [
         _gan_step_case(gen, "b8_d2_k3", 8, 2, 3, 0.1, hidden=False),
@@ -172,7 +172,8 @@ def _cases_cycle(gen):
     ]
 
 
-@SPECS.add("U5.3", "conditional_generator_input", cyclegan.conditional_generator_input)
+@SPECS.add("U5.3", "conditional_generator_input", cyclegan.conditional_generator_input,
+           repeat=True)
 def _cases_cond_input(gen):
     return [
         public("b4_c10", randn(gen, 4, 3), randint(gen, 0, 10, 4), 10),

@@ -77,7 +77,7 @@ def _cases_temb(gen):
 
 
 # ---------------------------------------------------------------- U5.11 diffusion LM
-@SPECS.add("U5.11", "diffusion_lm_mask", diffusion_lm.diffusion_lm_mask)
+@SPECS.add("U5.11", "diffusion_lm_mask", diffusion_lm.diffusion_lm_mask, repeat=True)
 def _cases_lm_mask(gen):
     V = 20
     return [
@@ -114,7 +114,8 @@ def _lm_step_case(gen, name, B, L, V, t, s, hidden, rate=0.7):
                             u, g, V), hidden=hidden)
 
 
-@SPECS.add("U5.11", "diffusion_lm_unmask_step", diffusion_lm.diffusion_lm_unmask_step, points=2)
+@SPECS.add("U5.11", "diffusion_lm_unmask_step", diffusion_lm.diffusion_lm_unmask_step, points=2,
+           repeat=True)
 def _cases_lm_step(gen):
     return [
         _lm_step_case(gen, "b2_l10", 2, 10, 8, [0.7, 0.7], [0.5, 0.35], hidden=False),

@@ -53,7 +53,7 @@ def _cases_pixel_ll(gen):
 LOGLIK_TOL = Tolerance(rtol=1e-5, atol=1e-5)
 
 
-@SPECS.add("U5.5", "reparameterize", vae.reparameterize)
+@SPECS.add("U5.5", "reparameterize", vae.reparameterize, repeat=True)
 def _cases_reparam(gen):
     return [
         public("b4_d3", randn(gen, 4, 3), randn(gen, 4, 3), randn(gen, 4, 3)),
@@ -100,7 +100,7 @@ def _cases_elbo(gen):
     ]
 
 
-@SPECS.add("U5.5", "sample_prior", vae.sample_prior)
+@SPECS.add("U5.5", "sample_prior", vae.sample_prior, repeat=True)
 def _cases_sample_prior(gen):
     return [
         public("probs_n4", randn(gen, 4, 2), randn(gen, 6, 2), randn(gen, 6)),
