@@ -25,6 +25,7 @@ from pathlib import Path
 import yaml
 
 from .. import fixtures as fixture_store
+from .rules import grading_rules
 from .standalone import public_tests, standalone
 from ..course import Course, CourseError
 from ..grade.pipeline import Grader
@@ -112,7 +113,8 @@ def run_otter_assign(course: Course, hw: str, run_tests: bool = True,
         student, autograder = dist / "student", dist / "autograder"
         try:
             nb = standalone(json.loads((student / f"{hw}.ipynb").read_text()), hw,
-                            public_tests(student / "tests"), server)
+                            public_tests(student / "tests"), server,
+                            rules=grading_rules(course.config(hw)))
         except ValueError as e:
             raise BuildError(str(e)) from None
         shutil.rmtree(student / "tests")  # now inside the notebook

@@ -9,6 +9,8 @@ student notebook into one that carries everything itself:
 * a **setup cell** first (after the title): installs the ``otter-grader`` release the notebook
   was built with when it is missing (Colab has torch, not otter), writes the public tests it
   holds to ``.tests/<hw>/`` beside the notebook and starts ``grader``;
+* **how the hidden tests grade** (:mod:`.rules`): the rules beyond a value, for this
+  assignment's functions;
 * **submission cells** last: what to upload where, and an export cell that makes otter's zip in
   Jupyter and, in Colab, says to download the ``.ipynb`` instead;
 * the course server's **submit cell** (:mod:`.submit_cell`) when the course has a server.
@@ -30,6 +32,7 @@ from .submit_cell import submit_cell
 OTTER_PACKAGE = "otter-grader"
 SETUP_TAG = "setup"
 SUBMISSION_TAG = "submission"
+RULES_TAG = "grading-rules"
 TESTS_FOLDER = ".tests"  # beside the notebook: .tests/<hw>/<question>.py
 
 
@@ -172,10 +175,11 @@ def submission_cells(hw: str, server: str | None = None) -> list[dict]:
 
 
 def standalone(nb: dict, hw: str, tests: dict[str, dict], server: str | None = None,
-               requirement: str | None = None) -> dict:
+               requirement: str | None = None, rules: str | None = None) -> dict:
     """otter's student notebook ``nb`` (built with ``init_cell: false``, ``export_cell: false``)
-    with the setup cell after its title, the submission cells at the end and, when the course
-    has a server at ``server``, its submit cell last."""
+    with the setup cell after its title, ``rules`` (how the hidden tests grade, markdown) and
+    the submission cells at the end and, when the course has a server at ``server``, its submit
+    cell last."""
     cells = list(nb["cells"])
     for cell in cells:
         source = "".join(cell.get("source", ""))
@@ -188,6 +192,8 @@ def standalone(nb: dict, hw: str, tests: dict[str, dict], server: str | None = N
     while cells and cells[-1]["cell_type"] == "markdown" and not "".join(
             cells[-1].get("source", "")).strip():
         cells.pop()  # otter's empty boundary cell
+    if rules:
+        cells.append(_markdown_cell(rules, RULES_TAG))
     cells += submission_cells(hw, server)
     if server:
         cells.append(submit_cell(hw, server))

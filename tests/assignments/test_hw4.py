@@ -77,7 +77,7 @@ MISTAKES = [
 # a change of the cases or of the partial-credit arithmetic shows up here); the outcome question q10 is judged by its cases only
 POINTS_LOST = {
     0: 2.0, 1: 1.0, 2: 0.666667, 3: 0.2, 4: 3.0, 5: 3.0, 6: 1.125, 7: 0.6, 8: 1.0, 9: 3.0, 10: 3.0,
-    11: 2.0, 12: 1.6, 13: 1.6, 14: 3.0, 15: 1.8, 16: 1.0, 20: 3.0,
+    11: 2.0, 12: 1.6, 13: 1.6, 14: 3.0, 15: 1.8, 16: 1.0, 20: 3.0, 21: 2.0,
 }
 OUTCOME_QUESTION = "q10"
 

@@ -16,9 +16,11 @@ import tomllib
 import pytest
 
 from autograder.assign import BuildError, leaks, run_otter_assign
-from autograder.assign.standalone import SETUP_TAG, server_url
+from autograder.assign.rules import gradient_arguments, grading_rules
+from autograder.assign.standalone import RULES_TAG, SETUP_TAG, server_url
 from autograder.assign.submit_cell import TAG as SUBMIT_TAG
 from autograder.course import Course
+from autograder.specs import get_spec
 
 from ..conftest import REPO, write_solved
 
@@ -156,3 +158,31 @@ def test_build_command_takes_the_server_url_from_the_course_config(tmp_path):
     config.write_text('[server]\nurl = "grader.example.edu"\n')
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 1 and "grader.example.edu" in result.output
+
+
+@pytest.mark.parametrize("hw", ASSIGNMENTS)
+def test_notebook_states_the_rules_its_hidden_tests_apply(hw):
+    """Every function the grader calls twice or differentiates is named before submission, with
+    the arguments the notebook's own signature gives them."""
+    config = Course(REPO).config(hw)
+    path = Course(REPO).student_notebook(hw)
+    [cell] = _cells(path, RULES_TAG)
+    text = _source(cell)
+    assert text == grading_rules(config)
+    assert f"each call may take {config.call_seconds:g} s" in text
+    signatures = {}
+    for c in _cells(path):
+        if c["cell_type"] == "code":
+            try:
+                tree = ast.parse(_source(c))
+            except SyntaxError:
+                continue
+            signatures.update({n.name: [a.arg for a in n.args.args] for n in tree.body
+                               if isinstance(n, ast.FunctionDef)})
+    for spec in {name: get_spec(name) for q in config.questions for name in q.specs}.values():
+        if spec.repeat:
+            assert f"`{spec.name}`" in text.split("not reproducible")[1].split("\n")[0]
+        if spec.grad_wrt:
+            names = gradient_arguments(spec)
+            assert [signatures[spec.name][i] for i in spec.grad_wrt] == names, spec.name
+            assert f"`{spec.name}` in " + ", ".join(f"`{n}`" for n in names) in text
