@@ -214,7 +214,10 @@ def safetensors_bytes(tensors: dict[str, torch.Tensor]) -> bytes:
     chunks = []
     offset = 0
     for key, t in tensors.items():
-        data = t.reshape(-1).view(torch.uint8).numpy().tobytes() if t.numel() else b""
+        flat = t.reshape(-1)
+        if flat.numel() and flat.stride(0) != 1:  # one element may keep a 0 stride, contiguous
+            flat = torch.empty(flat.shape, dtype=flat.dtype).copy_(flat)  # as it is (expand)
+        data = flat.view(torch.uint8).numpy().tobytes() if t.numel() else b""
         header[key] = {"dtype": SAFETENSORS_DTYPES[t.dtype], "shape": list(t.shape),
                        "data_offsets": [offset, offset + len(data)]}
         chunks.append(data)

@@ -36,10 +36,10 @@ def grading_rules(config: AssignmentConfig) -> str:
     lines = ["## How the hidden tests grade", "",
              "Each graded function is also called on inputs you do not see and must match the "
              "course's reference within a tolerance. It fails a case as well when:", ""]
-    keep = "a function changes a tensor it was given (`x += 1`, `x[mask] = 0`, `x.clamp_(…)`)"
-    if in_place:
-        keep += f" (except {_code(in_place)}, which works in place by design)"
-    lines.append(f"* **it changes its inputs**: {keep}. Work on a copy (`x.clone()`).")
+    but = f" ({_code(in_place)} work in place by design)" if in_place else ""
+    lines.append(f"* **it changes a tensor it was given**{but}: `x += 1`, `x[mask] = 0` or "
+                 f"`x.clamp_(…)` on an argument changes the caller's data. Work on a copy "
+                 f"(`x = x.clone()`).")
     repeat = [s.name for s in specs if s.repeat]
     if repeat:
         lines.append(
@@ -55,7 +55,7 @@ def grading_rules(config: AssignmentConfig) -> str:
             f"* **training cannot backpropagate through it** ({'; '.join(grads)}): the grader "
             "takes the gradient of the result in those arguments and compares it with the "
             "reference's. Keep the computation in torch, without `.item()`, `.detach()`, "
-            "`.numpy()` or `torch.no_grad()`.")
+            "`.data`, `.numpy()` or `torch.no_grad()`.")
     lines += ["", f"Time is CPU time, the same on a busy grader as on an idle one: each call may "
                   f"take {config.call_seconds:g} s, and the whole notebook (its definitions and "
                   f"every graded call) {config.wall_seconds:g} s."]

@@ -18,6 +18,7 @@ from it). See docs/ISOLATION.md.
 """
 from __future__ import annotations
 
+import inspect
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -139,12 +140,21 @@ def _compare_with_gradient(wrapped: Any, case: FixtureCase, fn: str) -> Verdict:
     verdict = compare(wrapped["value"], case.expected, fn, case)
     if not verdict.passed:
         return verdict
-    names = ", ".join(f"argument {i + 1}" for i in case.grad_wrt)
     if wrapped["grads"] is None:
-        return Verdict(False, f"{fn} is right but not differentiable in {names}: the result "
-                              f"must keep its graph (e.g. create_graph=True), since training "
-                              f"goes through it")
+        names = ", ".join(f"`{n}`" for n in _argument_names(case))
+        return Verdict(False, f"{fn} returns the right value, but training cannot "
+                              f"backpropagate through it to {names}: keep the computation in "
+                              f"torch (no `.item()`, `.detach()`, `.data`, `.numpy()` or "
+                              f"`torch.no_grad()`; a gradient inside it needs "
+                              f"`create_graph=True`)")
     return compare(list(wrapped["grads"]), list(case.expected_grads), f"{fn}'s gradient", case)
+
+
+def _argument_names(case: FixtureCase) -> list[str]:
+    """The names of the arguments at ``case.grad_wrt``, as the reference (and the notebook's
+    signature, tests/assignments/test_release.py) names them."""
+    params = list(inspect.signature(get_spec(case.spec).reference).parameters)
+    return [params[i] if i < len(params) else f"argument {i + 1}" for i in case.grad_wrt]
 
 
 def _kind(value: Any) -> str:

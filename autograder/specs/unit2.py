@@ -90,7 +90,7 @@ def _cases_ae(gen):
             _ae_case(gen, "code_1", 5, 4, 1, 3), _ae_case(gen, "batch_1", 8, 6, 2, 1)]
 
 
-@SPECS.add("U2.4", "reconstruction_loss", autoencoder.reconstruction_loss)
+@SPECS.add("U2.4", "reconstruction_loss", autoencoder.reconstruction_loss, grad_wrt=(1,))
 def _cases_recon(gen):
     return [public("small", randn(gen, 4, 8), randn(gen, 4, 8)),
             hidden("identical", (x := randn(gen, 3, 5)), x.clone()),

@@ -123,6 +123,13 @@ def check_not_reproducible(result: GradingResults, question: str) -> None:
     assert not any(ch.isdigit() for m in said for ch in m.split("`")[2])  # past the name
 
 
+def check_not_differentiable(result: GradingResults, question: str) -> None:
+    """The question's cases fail on the gradient rung: the right value, no gradient."""
+    q = next(q for q in result.questions if q.name == question)
+    said = [c for c in q.cases if "training cannot backpropagate through it" in c.message]
+    assert said and not any(c.passed for c in said), [(c.name, c.message) for c in q.cases]
+
+
 def student_seconds(result: GradingResults) -> float:
     """Seconds spent in the submission's graded calls, all cases together."""
     return sum(c.seconds for q in result.questions for c in q.cases)

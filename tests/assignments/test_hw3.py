@@ -93,6 +93,9 @@ MISTAKES = [
     ("q12", "    cdf = torch.softmax(logits, dim=-1).cumsum(dim=-1)  # (B, V)",
      "    return torch.multinomial(torch.softmax(logits, dim=-1), 1).squeeze(-1)\n"
      "    cdf = torch.softmax(logits, dim=-1).cumsum(dim=-1)  # (B, V)"),
+    # q11: the language-model loss returned as a Python number (.item()): the right value, but
+    # the model cannot be trained through it
+    ("q11", "ignore_index=ignore_index)", "ignore_index=ignore_index).item()"),
 ]
 
 # Points each mistake (by index) loses on its question, from the cases it fails (measured once;
@@ -101,7 +104,7 @@ POINTS_LOST = {
     0: 0.666667, 1: 1.0, 2: 1.0, 3: 1.0, 4: 0.65, 5: 1.96, 6: 1.96, 7: 1.08, 8: 1.08, 9: 2.0,
     10: 2.0, 11: 2.25, 12: 0.375, 13: 2.25, 14: 0.75, 15: 0.666667, 16: 1.0, 17: 2.0, 18: 1.333333,
     19: 0.5, 20: 0.888889, 21: 0.222222, 22: 1.333333, 23: 0.266667, 24: 0.5, 25: 0.666667,
-    26: 0.444444, 27: 0.666667, 28: 1.666667, 29: 1.111111,
+    26: 0.444444, 27: 0.666667, 28: 1.666667, 29: 1.111111, 30: 1.333333,
 }
 OUTCOME_QUESTION = None
 
@@ -392,3 +395,14 @@ NOT_REPRODUCIBLE = (29,)
 @pytest.mark.parametrize("i", NOT_REPRODUCIBLE, ids=_name)
 def test_random_draws_off_the_inputs_are_not_reproducible(graded, i):
     corpus.check_not_reproducible(graded[_name(i)], MISTAKES[i][0])
+
+
+# mistakes (by index) that return the right value through a computation training cannot
+# backpropagate through (.item(), .data, torch.no_grad()): the gradient rung says so
+NOT_DIFFERENTIABLE = (30,)
+
+
+@pytest.mark.parametrize("i", NOT_DIFFERENTIABLE, ids=_name)
+def test_a_result_training_cannot_backpropagate_through_fails(graded, i):
+    corpus.check_not_differentiable(graded[_name(i)], MISTAKES[i][0])
+

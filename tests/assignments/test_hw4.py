@@ -71,13 +71,20 @@ MISTAKES = [
     # q10: the initial weights drawn from the global random state, not from the seed: two
     # trainings with the same seed differ
     ("q10", "        torch.manual_seed(seed)\n        encoder, decoder", "        encoder, decoder"),
+    # q1: the generator's loss returned as a Python number (.item()): the right value, but the
+    # generator cannot be trained through it
+    ("q1", "return F.softplus(-fake_logits).mean()", "return F.softplus(-fake_logits).mean().item()"),
+    # q6: the sample built from .data: the right z, but no gradient reaches the encoder's mu and
+    # logvar, which is what the trick is for
+    ("q6", "return mu + torch.exp(0.5 * logvar) * eps",
+     "return mu.data + torch.exp(0.5 * logvar.data) * eps"),
 ]
 
 # Points each mistake (by index) loses on its question, from the cases it fails (measured once;
 # a change of the cases or of the partial-credit arithmetic shows up here); the outcome question q10 is judged by its cases only
 POINTS_LOST = {
     0: 2.0, 1: 1.0, 2: 0.666667, 3: 0.2, 4: 3.0, 5: 3.0, 6: 1.125, 7: 0.6, 8: 1.0, 9: 3.0, 10: 3.0,
-    11: 2.0, 12: 1.6, 13: 1.6, 14: 3.0, 15: 1.8, 16: 1.0, 20: 3.0, 21: 2.0,
+    11: 2.0, 12: 1.6, 13: 1.6, 14: 3.0, 15: 1.8, 16: 1.0, 20: 3.0, 21: 1.5, 23: 1.0, 24: 2.0,
 }
 OUTCOME_QUESTION = "q10"
 
@@ -195,8 +202,9 @@ def train_vae_2d(x_train, seed):
 STUDENT_SECONDS = 60  # the issue's budget: a submission's graded calls on a CPU, all together
 
 # A second correct solution, for every graded function but the training question's: float64
-# inside (cast back at the end), Python loops over rows, elements and latent dimensions, and the
-# gradient penalty one example at a time (its graph kept). It must keep full marks.
+# inside (cast back at the end), Python loops over rows, elements and latent dimensions (over
+# tensors, so that the losses training goes through keep their graph), and the gradient penalty
+# one example at a time (its graph kept). It must keep full marks.
 ALTERNATIVE_FLOAT64_LOOPS = {
     "gan_discriminator_loss": """
 def gan_discriminator_loss(real_logits, fake_logits):
@@ -205,10 +213,10 @@ def gan_discriminator_loss(real_logits, fake_logits):
 
 
 def gan_generator_loss(fake_logits):
-    total = 0.0
-    for v in fake_logits.double().tolist():
-        total += max(-v, 0.0) + math.log1p(math.exp(-abs(v)))  # softplus(-v)
-    return torch.tensor(total / fake_logits.numel(), dtype=fake_logits.dtype)
+    total = fake_logits.new_zeros((), dtype=torch.float64)
+    for v in fake_logits.double():  # one 0-d tensor at a time: the sum keeps its graph
+        total = total + torch.logaddexp(torch.zeros_like(v), -v)  # softplus(-v) = log(1 + e^-v)
+    return (total / fake_logits.numel()).to(fake_logits.dtype)
 """,
     "gan_train_step": """
 def gan_train_step(d_weight, d_bias, g_weight, g_bias, x_real, z, lr):
@@ -250,8 +258,10 @@ def wgan_critic_loss(critic_real, critic_fake):
 
 
 def wgan_generator_loss(critic_fake):
-    values = critic_fake.double().tolist()
-    return torch.tensor(-sum(values) / len(values), dtype=critic_fake.dtype)
+    total = critic_fake.new_zeros((), dtype=torch.float64)
+    for v in critic_fake.double():
+        total = total - v
+    return (total / len(critic_fake)).to(critic_fake.dtype)
 """,
     "gradient_penalty": """
 def gradient_penalty(x_real, x_fake, eps, w1, b1, w2):
@@ -368,3 +378,14 @@ NOT_REPRODUCIBLE = (21, 22)
 @pytest.mark.parametrize("i", NOT_REPRODUCIBLE, ids=_name)
 def test_random_draws_off_the_inputs_are_not_reproducible(graded, i):
     corpus.check_not_reproducible(graded[_name(i)], MISTAKES[i][0])
+
+
+# mistakes (by index) that return the right value through a computation training cannot
+# backpropagate through (.item(), .data, torch.no_grad()): the gradient rung says so
+NOT_DIFFERENTIABLE = (23, 24)
+
+
+@pytest.mark.parametrize("i", NOT_DIFFERENTIABLE, ids=_name)
+def test_a_result_training_cannot_backpropagate_through_fails(graded, i):
+    corpus.check_not_differentiable(graded[_name(i)], MISTAKES[i][0])
+

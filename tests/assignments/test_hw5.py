@@ -56,13 +56,17 @@ MISTAKES = [
     # trainings with the same seed differ
     ("q9", "t = torch.randint(0, T, (batch_size,), generator=gen, device=device)",
      "t = torch.randint(0, T, (batch_size,), device=device)"),
+    # q6: the model's prediction under torch.no_grad() (an evaluation habit): the right loss,
+    # but no gradient reaches the model's parameters
+    ("q6", "    eps_pred = a[t] * x_noisy + b[t]",
+     "    with torch.no_grad():\n        eps_pred = a[t] * x_noisy + b[t]"),
 ]
 
 # Points each mistake (by index) loses on its question, from the cases it fails (measured once;
 # a change of the cases or of the partial-credit arithmetic shows up here); the outcome question q9 is judged by its cases only
 POINTS_LOST = {
     0: 0.75, 1: 1.0, 2: 1.0, 3: 3.0, 4: 3.0, 5: 1.2, 6: 1.2, 7: 1.5, 8: 2.0, 9: 0.6, 10: 3.0,
-    11: 1.5, 12: 2.0,
+    11: 1.5, 12: 2.0, 16: 2.0,
 }
 OUTCOME_QUESTION = "q9"
 
@@ -255,3 +259,14 @@ NOT_REPRODUCIBLE = (15,)
 @pytest.mark.parametrize("i", NOT_REPRODUCIBLE, ids=_name)
 def test_random_draws_off_the_inputs_are_not_reproducible(graded, i):
     corpus.check_not_reproducible(graded[_name(i)], MISTAKES[i][0])
+
+
+# mistakes (by index) that return the right value through a computation training cannot
+# backpropagate through (.item(), .data, torch.no_grad()): the gradient rung says so
+NOT_DIFFERENTIABLE = (16,)
+
+
+@pytest.mark.parametrize("i", NOT_DIFFERENTIABLE, ids=_name)
+def test_a_result_training_cannot_backpropagate_through_fails(graded, i):
+    corpus.check_not_differentiable(graded[_name(i)], MISTAKES[i][0])
+

@@ -90,7 +90,7 @@ ATTACKS = [
     Attack("patch_harness", "replace the harness's call function to report fake returns",
            _cell('''
            import sys
-           _harness = sys.modules["autograder.sandbox.worker.harness"]
+           _harness = sys.modules["autograder.sandbox.worker.calls"]
            _original_call = _harness._call
 
            def _fake_call(namespace, name, call, case, device, seconds):

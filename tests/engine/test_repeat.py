@@ -13,7 +13,7 @@ from autograder import wire
 from autograder.fixtures import FixtureCase
 from autograder.grade import checks
 from autograder.sandbox.reports import CaseReport, Status
-from autograder.sandbox.worker import harness
+from autograder.sandbox.worker import calls as harness
 from autograder.specs import all_specs, get_spec
 
 SOURCES = """

@@ -101,3 +101,13 @@ def test_a_nested_tensor_is_refused_with_its_own_reason():
     with pytest.raises(wire.WireError) as err:
         wire.encode([nested])
     assert err.value.code == "nested"
+
+
+@pytest.mark.parametrize("copy", [True, False])
+def test_an_expanded_one_element_tensor_travels(copy):
+    """``x.mean().expand(1)`` is contiguous with a 0 stride: its bytes are still written (a
+    right answer returned as such a view must not become "cannot be graded")."""
+    for t in (torch.tensor(2.5).expand(1), torch.tensor([[7]]).expand(1, 1),
+              torch.tensor(True).expand(1, 1, 1), torch.tensor(1.5).expand(4)):
+        back = wire.loads(wire.dumps({"v": t}, copy=copy))["v"]
+        assert torch.equal(back, t) and back.dtype == t.dtype

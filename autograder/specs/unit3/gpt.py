@@ -18,7 +18,7 @@ def _cases_causal_mask(gen):
     return [public("t4", 4), hidden("t1", 1), hidden("t7", 7), hidden("t64", 64)]
 
 
-@SPECS.add("U3.12", "gpt_causal_lm_loss", gpt.gpt_causal_lm_loss, points=2)
+@SPECS.add("U3.12", "gpt_causal_lm_loss", gpt.gpt_causal_lm_loss, points=2, grad_wrt=(0,))
 def _cases_lm_loss(gen):
     padded = randint(gen, 0, 50, 3, 16)
     padded[0, 9:] = -100

@@ -147,7 +147,8 @@ def _lsimple_case(gen, name, T, B, D, t, hidden, dtype=F32):
                             randn(gen, T, D, dtype=dtype) * 0.5), hidden=hidden)
 
 
-@SPECS.add("U5.8", "l_simple", diffusion.l_simple, points=2, tolerance=ALPHA_BAR_TOL)
+@SPECS.add("U5.8", "l_simple", diffusion.l_simple, points=2, tolerance=ALPHA_BAR_TOL,
+           grad_wrt=(4, 5))
 def _cases_lsimple(gen):
     return [
         _lsimple_case(gen, "T10_b4", 10, 4, 2, [0, 3, 7, 9], hidden=False, dtype=F64),

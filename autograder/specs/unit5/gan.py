@@ -18,7 +18,8 @@ def _dist(gen: torch.Generator, *shape: int, dtype: torch.dtype = F32) -> torch.
 
 
 # ---------------------------------------------------------------- U5.1 GAN objective
-@SPECS.add("U5.1", "gan_discriminator_loss", gan.gan_discriminator_loss, points=2)
+@SPECS.add("U5.1", "gan_discriminator_loss", gan.gan_discriminator_loss, points=2,
+           grad_wrt=(0, 1))
 def _cases_d_loss(gen):
     return [
         public("batch4", randn(gen, 4) * 2, randn(gen, 4) * 2),
@@ -33,7 +34,7 @@ def _cases_d_loss(gen):
     ]
 
 
-@SPECS.add("U5.1", "gan_generator_loss", gan.gan_generator_loss)
+@SPECS.add("U5.1", "gan_generator_loss", gan.gan_generator_loss, grad_wrt=(0,))
 def _cases_g_loss(gen):
     return [
         public("batch4", randn(gen, 4) * 2),
@@ -91,7 +92,7 @@ def _cases_gan_step(gen):
 
 
 # ---------------------------------------------------------------- U5.2 WGAN
-@SPECS.add("U5.2", "wgan_critic_loss", wgan.wgan_critic_loss)
+@SPECS.add("U5.2", "wgan_critic_loss", wgan.wgan_critic_loss, grad_wrt=(0, 1))
 def _cases_critic(gen):
     return [
         public("batch4", randn(gen, 4) * 3, randn(gen, 4) * 3),
@@ -101,7 +102,7 @@ def _cases_critic(gen):
     ]
 
 
-@SPECS.add("U5.2", "wgan_generator_loss", wgan.wgan_generator_loss)
+@SPECS.add("U5.2", "wgan_generator_loss", wgan.wgan_generator_loss, grad_wrt=(0,))
 def _cases_wgan_g(gen):
     return [
         public("batch4", randn(gen, 4) * 3),

@@ -53,7 +53,7 @@ def _cases_pixel_ll(gen):
 LOGLIK_TOL = Tolerance(rtol=1e-5, atol=1e-5)
 
 
-@SPECS.add("U5.5", "reparameterize", vae.reparameterize, repeat=True)
+@SPECS.add("U5.5", "reparameterize", vae.reparameterize, repeat=True, grad_wrt=(0, 1))
 def _cases_reparam(gen):
     return [
         public("b4_d3", randn(gen, 4, 3), randn(gen, 4, 3), randn(gen, 4, 3)),
@@ -64,7 +64,7 @@ def _cases_reparam(gen):
     ]
 
 
-@SPECS.add("U5.5", "gaussian_kl", vae.gaussian_kl)
+@SPECS.add("U5.5", "gaussian_kl", vae.gaussian_kl, grad_wrt=(0, 1))
 def _cases_kl(gen):
     return [
         public("b4_d3", randn(gen, 4, 3), randn(gen, 4, 3)),
@@ -87,7 +87,7 @@ def _elbo_case(gen, name, B, D, d, hidden, decoder="bernoulli", dtype=F32, logva
     return Case(name, args=(x, out, mu, logvar), kwargs=kwargs, hidden=hidden)
 
 
-@SPECS.add("U5.5", "elbo", vae.elbo, points=2, tolerance=LOGLIK_TOL)
+@SPECS.add("U5.5", "elbo", vae.elbo, points=2, tolerance=LOGLIK_TOL, grad_wrt=(1, 2, 3))
 def _cases_elbo(gen):
     return [
         _elbo_case(gen, "bernoulli_b4", 4, 6, 2, hidden=False),
