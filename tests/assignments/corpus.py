@@ -113,21 +113,20 @@ def check_mistake_loses_pinned_points(graded, mistakes: list[Mistake], i: int,
         assert q.max_score - q.score == pytest.approx(failed, abs=1e-6)
 
 
-def check_not_reproducible(result: GradingResults, question: str) -> None:
-    """The question's first case, which the sandbox calls twice (Spec.repeat), fails because
-    the two calls disagree, and says so without a value."""
-    q = next(q for q in result.questions if q.name == question)
-    said = [c.message for c in q.cases if "is not reproducible" in c.message]
-    assert said and not any(c.passed for c in q.cases if c.message in said), \
-        [(c.name, c.message) for c in q.cases]
-    assert not any(ch.isdigit() for m in said for ch in m.split("`")[2])  # past the name
+RUNG_MESSAGES = {  # a rung of the ladder past "ran", and what its failed case says
+    "repeat": "is not reproducible: called twice with the same inputs",
+    "gradient": "training cannot backpropagate through it",
+}
 
 
-def check_not_differentiable(result: GradingResults, question: str) -> None:
-    """The question's cases fail on the gradient rung: the right value, no gradient."""
+def check_fails_on_rung(result: GradingResults, question: str, rung: str) -> None:
+    """The mistake fails on ``rung`` (``RUNG_MESSAGES``), not on its value: a random draw off
+    the function's inputs fails the repeated first case (Spec.repeat); a right value training
+    cannot backpropagate through fails the gradient (Spec.grad_wrt). No value is named."""
     q = next(q for q in result.questions if q.name == question)
-    said = [c for c in q.cases if "training cannot backpropagate through it" in c.message]
+    said = [c for c in q.cases if RUNG_MESSAGES[rung] in c.message]
     assert said and not any(c.passed for c in said), [(c.name, c.message) for c in q.cases]
+    assert not any(ch.isdigit() for c in said for ch in c.message.split("`")[2])  # past the name
 
 
 def student_seconds(result: GradingResults) -> float:

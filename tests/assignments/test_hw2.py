@@ -165,4 +165,4 @@ def test_training_outcome_passes_with_the_reference():
 
 
 def test_training_that_ignores_its_seed_is_not_reproducible(graded):
-    corpus.check_not_reproducible(graded["unseeded"], "q6")
+    corpus.check_fails_on_rung(graded["unseeded"], "q6", "repeat")

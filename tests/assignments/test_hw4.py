@@ -370,22 +370,11 @@ def test_a_mistake_loses_exactly_the_points_of_the_cases_it_fails(graded, i):
     corpus.check_mistake_loses_pinned_points(graded, MISTAKES, i, POINTS_LOST)
 
 
-# mistakes (by index) that draw random numbers from the global random state instead of from the
-# function's inputs (its noise arguments or seed): the repeated first case says so
-NOT_REPRODUCIBLE = (21, 22)
+# mistakes (by index) that fail on a rung past the value: random numbers drawn off the function's
+# inputs (the repeated first case disagrees), a right value training cannot backpropagate through
+RUNG_OF = {21: "repeat", 22: "repeat", 23: "gradient", 24: "gradient"}
 
 
-@pytest.mark.parametrize("i", NOT_REPRODUCIBLE, ids=_name)
-def test_random_draws_off_the_inputs_are_not_reproducible(graded, i):
-    corpus.check_not_reproducible(graded[_name(i)], MISTAKES[i][0])
-
-
-# mistakes (by index) that return the right value through a computation training cannot
-# backpropagate through (.item(), .data, torch.no_grad()): the gradient rung says so
-NOT_DIFFERENTIABLE = (23, 24)
-
-
-@pytest.mark.parametrize("i", NOT_DIFFERENTIABLE, ids=_name)
-def test_a_result_training_cannot_backpropagate_through_fails(graded, i):
-    corpus.check_not_differentiable(graded[_name(i)], MISTAKES[i][0])
-
+@pytest.mark.parametrize("i", sorted(RUNG_OF), ids=_name)
+def test_a_mistake_fails_on_its_rung(graded, i):
+    corpus.check_fails_on_rung(graded[_name(i)], MISTAKES[i][0], RUNG_OF[i])

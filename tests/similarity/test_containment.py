@@ -5,6 +5,7 @@ back and carries no live payload, and the terminal shows names as plain text."""
 from __future__ import annotations
 
 import csv
+import json
 
 from typer.testing import CliRunner
 
@@ -29,4 +30,7 @@ def test_hostile_folder_through_similarity(course, tmp_path):
     # every copy of the solved notebook pairs with every other: hostile names included; the notebook over the size limit is listed as not compared
     named = {r["a_submission"] for r in rows} | {r["b_submission"] for r in rows}
     assert len(named) >= len(HOSTILE_NAMES)
-    assert "huge_cell: cell 34 is larger than" in (out / "similarity.html").read_text(encoding="utf-8")
+    huge = json.loads((folder / "huge_cell.ipynb").read_text(encoding="utf-8"))["cells"]
+    at = next(i for i, c in enumerate(huge) if len("".join(c["source"])) > 100_000)
+    assert f"huge_cell: cell {at} is larger than" in \
+        (out / "similarity.html").read_text(encoding="utf-8")

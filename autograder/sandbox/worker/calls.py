@@ -37,7 +37,7 @@ class CallTimeout(BaseException):
 BACKSTOP = [5.0]  # the wall-clock backstop: this many times a CPU time limit (the job says)
 
 
-def _arm(cpu_seconds: float) -> None:
+def arm(cpu_seconds: float) -> None:
     """Start a limit: ``cpu_seconds`` of this process's CPU time (ITIMER_PROF: busy code is
     stopped after the same work however loaded the machine is), and ``BACKSTOP`` times as
     much wall-clock time (ITIMER_REAL: code that sleeps or waits uses no CPU)."""
@@ -45,10 +45,9 @@ def _arm(cpu_seconds: float) -> None:
     signal.setitimer(signal.ITIMER_REAL, cpu_seconds * BACKSTOP[0])
 
 
-def _disarm() -> None:
+def disarm() -> None:
     signal.setitimer(signal.ITIMER_REAL, 0)
     signal.setitimer(signal.ITIMER_PROF, 0)
-
 
 
 def _where(tb) -> str:
@@ -60,7 +59,7 @@ def _where(tb) -> str:
     return place
 
 
-def _error(e: BaseException) -> dict[str, Any]:
+def error_fields(e: BaseException) -> dict[str, Any]:
     try:
         message = str(e)
     except CallTimeout:
@@ -72,7 +71,6 @@ def _error(e: BaseException) -> dict[str, Any]:
     tp = type(e)
     return {"error_type": tp.__name__, "error_module": str(getattr(tp, "__module__", "")),
             "error_message": message, "where": _where(e.__traceback__)}
-
 
 
 def _to_device(value: Any, device: str) -> Any:
@@ -190,7 +188,7 @@ def run_case(namespace: dict[str, Any], name: str, call: str, case: dict[str, An
     return report, encoded
 
 
-def _framed(report: dict[str, Any], encoded: tuple[Any, dict]) -> bytes:
+def framed(report: dict[str, Any], encoded: tuple[Any, dict]) -> bytes:
     """The case's message with its value; if the value, though encoded, cannot be framed (a
     tensor the safetensors writer cannot lay out), an ``unencodable`` report instead: the
     case fails, the run goes on."""
@@ -264,7 +262,7 @@ def _timed(target: Any, call: str, case: dict[str, Any], device: str, seconds: f
            start: float, seed: int) -> dict[str, Any]:
     """One call under its CPU time limit, from the global random state ``seed``."""
     _reseed(seed, device)
-    _arm(seconds)
+    arm(seconds)
     try:
         try:
             value, changed = _invoke(target, call, case, device)
@@ -274,11 +272,11 @@ def _timed(target: Any, call: str, case: dict[str, Any], device: str, seconds: f
             return {"status": "timeout", "seconds": time.perf_counter() - start,
                     "limit": e.limit}
         except BaseException as e:
-            return {"status": "error", "seconds": time.perf_counter() - start, **_error(e)}
+            return {"status": "error", "seconds": time.perf_counter() - start, **error_fields(e)}
     except CallTimeout as e:  # while describing the student's exception (its __str__ hung)
         return {"status": "timeout", "seconds": time.perf_counter() - start, "limit": e.limit}
     finally:
-        _disarm()
+        disarm()
     report = {"status": "returned", "seconds": time.perf_counter() - start, "value": value}
     if changed:
         report["changed_inputs"] = changed

@@ -28,7 +28,7 @@ import torch
 from ... import wire
 from ..isolation import PR_SET_CHILD_SUBREAPER, prctl
 from ..limits import LOAD_CPU_EXIT, LOAD_WALL_EXIT
-from .calls import (BACKSTOP, SUBMISSION_FILE, CallTimeout, _arm, _disarm, _error, _framed,
+from .calls import (BACKSTOP, SUBMISSION_FILE, CallTimeout, arm, disarm, error_fields, framed,
                     run_case)
 
 KEPT_STATEMENTS = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef,
@@ -86,7 +86,7 @@ def load_cells(cells: list[str], namespace: dict[str, Any], results_out: BinaryI
         except CallTimeout:
             raise
         except BaseException as e:  # SystemExit and KeyboardInterrupt from student code too
-            entry.update(_error(e))
+            entry.update(error_fields(e))
         report.append(entry)
     return report
 
@@ -230,7 +230,7 @@ def main(job_in: BinaryIO, results_out: BinaryIO) -> None:
         prctl(PR_SET_CHILD_SUBREAPER, 1)
     namespace: dict[str, Any] = {"__name__": "__main__", "__builtins__": __builtins__}
     sys.argv = ["submission"]
-    _arm(job["load_seconds"])
+    arm(job["load_seconds"])
     try:
         cells = load_cells(job["cells"], namespace, results_out,
                            frozenset(job.get("skip_cells", ())))
@@ -238,12 +238,12 @@ def main(job_in: BinaryIO, results_out: BinaryIO) -> None:
     except CallTimeout as e:
         # the cell last announced ran past the loading limit: this process ends, and the
         # grader loads the notebook again without that cell (one cell costs only itself)
-        _disarm()
+        disarm()
         end_descendants()
         _flush()
         os._exit(LOAD_WALL_EXIT if e.limit == "wall" else LOAD_CPU_EXIT)
     finally:
-        _disarm()
+        disarm()
     end_descendants()
     _flush()
     wire.write_message(results_out, loaded)
@@ -273,7 +273,7 @@ def main(job_in: BinaryIO, results_out: BinaryIO) -> None:
                     timed_out.add(question["name"])
                 report.update(kind="case", **where)
                 if encoded is not None:
-                    results_out.write(_framed(report, encoded))
+                    results_out.write(framed(report, encoded))
                     results_out.flush()
                 else:
                     wire.write_message(results_out, report)
