@@ -15,7 +15,7 @@ import signal
 import sys
 import time
 import traceback
-from typing import Any
+from typing import Any, Callable
 
 import torch
 
@@ -73,16 +73,22 @@ def error_fields(e: BaseException) -> dict[str, Any]:
             "error_message": message, "where": _where(e.__traceback__)}
 
 
+def _each_tensor(value: Any, fn: Callable[[torch.Tensor], torch.Tensor]) -> Any:
+    """``value`` with ``fn`` applied to every tensor in it (inputs are plain data: tensors,
+    scalars, and lists, tuples and dicts of them)."""
+    if isinstance(value, torch.Tensor):
+        return fn(value)
+    if isinstance(value, (list, tuple)):
+        return type(value)(_each_tensor(v, fn) for v in value)
+    if isinstance(value, dict):
+        return {k: _each_tensor(v, fn) for k, v in value.items()}
+    return value
+
+
 def _to_device(value: Any, device: str) -> Any:
     if device == "cpu":  # decoded inputs are CPU tensors already: nothing to walk
         return value
-    if isinstance(value, torch.Tensor):
-        return value.to(device)
-    if isinstance(value, (list, tuple)):
-        return type(value)(_to_device(v, device) for v in value)
-    if isinstance(value, dict):
-        return {k: _to_device(v, device) for k, v in value.items()}
-    return value
+    return _each_tensor(value, lambda t: t.to(device))
 
 
 def _tensors(value: Any, label: str) -> list[tuple[str, torch.Tensor]]:
@@ -249,13 +255,7 @@ def _reseed(seed: int, device: str) -> None:
 
 def _copied(value: Any) -> Any:
     """The case's inputs, copied before the first call can change them."""
-    if isinstance(value, torch.Tensor):
-        return value.clone()
-    if isinstance(value, (list, tuple)):
-        return type(value)(_copied(v) for v in value)
-    if isinstance(value, dict):
-        return {k: _copied(v) for k, v in value.items()}
-    return value
+    return _each_tensor(value, torch.Tensor.clone)
 
 
 def _timed(target: Any, call: str, case: dict[str, Any], device: str, seconds: float,
