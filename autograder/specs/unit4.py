@@ -7,6 +7,8 @@ are injected with ``load_state_dict``, so results never depend on a student's in
 """
 from __future__ import annotations
 
+import math
+
 import torch
 
 from reference import architectures, cnn, conv, inception, param_counts, pooling, resnet, vit
@@ -127,11 +129,17 @@ def _cases_confusion(gen):
 # own CifarCNN and classifies TRAIN_CNN_HELD_OUT synthetic images it never hands out. A case
 # passes at ACCURACY_THRESHOLD held-out accuracy when every layer differs from the fresh
 # initialisation the notebook prescribes (torch.manual_seed(seed), then CifarCNN(num_classes)):
-# the whole network was trained, not only a classifier on top of random features.
+# the whole network was trained, not only a classifier on top of random features. Layers frozen
+# at another seed's initialisation are caught without knowing the seed: PyTorch initialises a
+# Conv2d or Linear uniformly within +-1/sqrt(fan_in), and training moves some of its parameters
+# past that bound (measured: 9-32% of each layer's parameters for the solution over 6 seeds,
+# >= 1.6% with SGD at lr 0.01; a frozen layer has none), so a layer with every parameter inside
+# it still holds a default initialisation.
 # Calibration (benchmarks/outcome_calibration.py, 20 seeds): the notebook's solution (3 epochs of
 # Adam) 100% on every seed; an untrained network ~10%; the last layer alone trained on random
-# features (rejected by the initialisation check) and a network trained on shuffled labels
-# (~10%): tests/assignments/test_outcome_cheats.py.
+# features (rejected by the initialisation check), the three linear layers trained on convolutions
+# frozen at another seed (100% accurate: rejected by the bound check) and a network trained on
+# shuffled labels (~10%): tests/assignments/test_outcome_cheats.py.
 ACCURACY_THRESHOLD = 0.6
 TRAIN_CNN_HELD_OUT = 300
 MIN_LAYER_CHANGE = 1e-4  # largest |w - w_init| of each parameter tensor for it to count as trained
@@ -168,6 +176,21 @@ def fresh_cifar_state(seed, num_classes):
         return cnn.CifarCNN(num_classes).state_dict()
 
 
+def default_initialised(state: dict[str, torch.Tensor]) -> list[str]:
+    """The layers (weight tensors of 2+ dims, with their bias) whose every parameter lies
+    within +-1/sqrt(fan_in), the bound of PyTorch's default Conv2d and Linear initialisation."""
+    found = []
+    for key, weight in state.items():
+        if not key.endswith(".weight") or weight.dim() < 2:
+            continue
+        bound = (1 + 1e-6) / math.sqrt(weight[0].numel())  # + float32 rounding of the bound
+        bias = state.get(key[:-len("weight")] + "bias", weight.new_zeros(0))
+        if float(weight.abs().max()) <= bound and (bias.numel() == 0 or
+                                                   float(bias.abs().max()) <= bound):
+            found.append(key[:-len(".weight")])
+    return found
+
+
 def _judge_train_cnn(value, case):
     secret = case.secret
     num_classes = int(secret["num_classes"])
@@ -179,6 +202,11 @@ def _judge_train_cnn(value, case):
     if untrained:
         return False, (f"{', '.join(untrained)} equal the fresh initialisation: train the whole "
                        "network")
+    frozen = default_initialised(state)
+    if frozen:
+        return False, (f"{', '.join(frozen)} still hold a default initialisation (every "
+                       "parameter within PyTorch's initial bound, 1/sqrt(fan_in)): train the "
+                       "whole network")
     model = cnn.CifarCNN(num_classes)
     model.load_state_dict(state)
     model.eval()

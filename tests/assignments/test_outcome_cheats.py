@@ -283,6 +283,8 @@ def _hw2_cheat(job: tuple[int, str]) -> list[tuple[str, str, bool, str]]:
         x, y, s = case.args
         if cheat == "last_layer_only":  # a linear classifier on random conv features
             weights = _cifar_trained(x, y, s, params="fc3", epochs=6)
+        elif cheat == "frozen_convolutions":  # an MLP on random convolutions of another seed
+            weights = _cifar_trained(x, y, s + 1, params="fc", epochs=6)
         elif cheat == "shuffled_labels":
             perm = torch.randperm(y.shape[0], generator=torch.Generator().manual_seed(0))
             weights = _cifar_trained(x, y[perm], s)
@@ -296,13 +298,15 @@ def _hw2_cheat(job: tuple[int, str]) -> list[tuple[str, str, bool, str]]:
 
 
 def test_hw2_networks_trained_by_shortcuts_are_rejected():
-    cheats = ["last_layer_only", "shuffled_labels", "permuted_classes"]
+    cheats = ["last_layer_only", "frozen_convolutions", "shuffled_labels", "permuted_classes"]
     results = _one_thread(_hw2_cheat, [(HW2_SEED, c) for c in cheats])
     assert len(results) == len(cheats)
     passed = [(cheat, name, message) for cheat, name, ok, message in results if ok]
     assert not passed, passed
     says = {cheat: message for cheat, _, _, message in results}
     assert "equal the fresh initialisation" in says["last_layer_only"], says
+    assert says["frozen_convolutions"].startswith("conv1, conv2 still hold a default "
+                                                  "initialisation"), says
 
 
 def _nearest_class_mean_labels(case):
@@ -331,3 +335,16 @@ def _another_architecture(case):  # an MLP's weights under CifarCNN's names
 def test_hw2_values_that_are_not_a_trained_cifar_cnn_are_rejected(make_value, says):
     messages = _rejected_everywhere(HW2.judge, HW2.cases(HW2_SEED), make_value)
     assert all(says in m for m in messages), messages
+
+
+def test_a_default_initialisation_is_recognised_whatever_its_seed():
+    default_initialised = unit4.default_initialised
+    layers = ["conv1", "conv2", "fc1", "fc2", "fc3"]
+    for seed in (0, 7, 12345):
+        torch.manual_seed(seed)
+        assert default_initialised(dict(cnn.CifarCNN(10).state_dict())) == layers
+    case = HW2.cases(HW2_SEED)[0]
+    x, y, s = case.args
+    assert default_initialised(_cifar_trained(x, y, s)) == []
+    assert default_initialised(_cifar_trained(x, y, s + 1, params="fc", epochs=1)) == \
+        ["conv1", "conv2"]
