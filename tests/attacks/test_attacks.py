@@ -132,20 +132,30 @@ def test_nothing_was_reached_or_rewritten(graded):
     assert not (REPO.parent / "escape.ipynb").exists() and not (REPO / "b.ipynb").exists()
 
 
-def test_nothing_outlives_the_run(graded):
-    survivors = []
+def _survivors() -> list[str]:
+    """Processes the attacks started to outlive the run, and any process of a sandbox uid."""
+    found = []
     for pid in os.listdir("/proc"):
         try:
             with open(f"/proc/{pid}/comm") as f:
                 if f.read().strip() == SURVIVOR:
-                    survivors.append(pid)
+                    found.append(f"{SURVIVOR} {pid}")
         except OSError:
             pass
-    assert not survivors
     if os.geteuid() == 0:
         for slot in range(isolation.MAX_SLOTS):
             for uid in isolation.slot_uids(slot):
-                assert not isolation.processes_of(uid), (slot, uid)
+                found += [f"slot {slot} uid {uid}: {pid}" for pid in isolation.processes_of(uid)]
+    return found
+
+
+def test_nothing_outlives_the_run(graded):
+    """A process killed as its run ended may take a moment to be reaped on a loaded machine;
+    one still there 10 s later outlived the run."""
+    deadline = time.monotonic() + 10
+    while _survivors() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not _survivors()
 
 
 def test_hidden_inputs_never_show(graded):

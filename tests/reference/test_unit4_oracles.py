@@ -76,10 +76,13 @@ def test_cnn_shapes_confusion_matrix_and_training_outcome():
     case = spec.cases(5)[0]
     ok, message = spec.judge(spec.reference(*case.args), case)
     assert ok, message
-    # the fresh network of the case's seed fails (untrained layers), and so does a changed
-    # but untrained one (accuracy near chance)
+    # the fresh network of the case's seed fails (untrained layers), so does another seed's
+    # (every parameter inside the default initialisation's bound), and so does one moved past
+    # that bound but untrained (accuracy near chance)
     assert not spec.judge(dict(unit4.fresh_cifar_state(case.secret["seed"], 10)), case)[0]
     ok, message = spec.judge(dict(cnn.CifarCNN().state_dict()), case)
+    assert not ok and "still hold a default initialisation" in message, message
+    ok, message = spec.judge({k: 1.5 * v for k, v in cnn.CifarCNN().state_dict().items()}, case)
     assert not ok and "held-out accuracy" in message, message
 
 
