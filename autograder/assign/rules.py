@@ -8,8 +8,6 @@ arguments named as the reference names them, and its time limits.
 """
 from __future__ import annotations
 
-import inspect
-
 from ..course import AssignmentConfig
 from ..specs import Spec, get_spec
 
@@ -21,12 +19,6 @@ def _specs(config: AssignmentConfig) -> list[Spec]:
 
 def _code(names: list[str]) -> str:
     return ", ".join(f"`{n}`" for n in names)
-
-
-def gradient_arguments(spec: Spec) -> list[str]:
-    """The names of the arguments the result must stay differentiable in."""
-    params = list(inspect.signature(spec.reference).parameters)
-    return [params[i] for i in spec.grad_wrt]
 
 
 def grading_rules(config: AssignmentConfig) -> str:
@@ -49,7 +41,7 @@ def grading_rules(config: AssignmentConfig) -> str:
             "with the given seed (`torch.Generator().manual_seed(seed)`, or "
             "`torch.manual_seed(seed)` before drawing), never from an unseeded `torch.randn`, "
             "`random` or `numpy.random`.")
-    grads = [f"`{s.name}` in {_code(gradient_arguments(s))}" for s in specs if s.grad_wrt]
+    grads = [f"`{s.name}` in {_code(s.grad_names())}" for s in specs if s.grad_wrt]
     if grads:
         lines.append(
             f"* **training cannot backpropagate through it** ({'; '.join(grads)}): the grader "

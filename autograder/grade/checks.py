@@ -6,9 +6,9 @@ or, for an outcome spec, its judge). The rungs up to "inputs unchanged" read the
 report (:class:`~autograder.sandbox.reports.CaseReport`: the call happens there; the sandbox also
 compares each input with a copy taken before the call, calls a random procedure's first case
 twice, and returns the gradient a spec asks for); the rest compare the returned value with the
-reference output here. The first rung that fails gives the message, which names the thing: "`logistic_loss` returned shape (4,), expected ()". For hidden
-cases a message may name types, shapes and dtypes (properties of the function's contract) but
-never an input or expected value.
+reference output here. The first rung that fails gives the message, which names the thing:
+"`logistic_loss` returned shape (4,), expected ()". For hidden cases a message may name types,
+shapes and dtypes (properties of the function's contract) but never an input or expected value.
 
 A hidden case's message names the rung that failed (type, length, keys, shape, dtype, finite,
 tolerance) and what the contract expects of it, never what the student's code returned: a
@@ -18,7 +18,6 @@ from it). See docs/ISOLATION.md.
 """
 from __future__ import annotations
 
-import inspect
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -141,20 +140,13 @@ def _compare_with_gradient(wrapped: Any, case: FixtureCase, fn: str) -> Verdict:
     if not verdict.passed:
         return verdict
     if wrapped["grads"] is None:
-        names = ", ".join(f"`{n}`" for n in _argument_names(case))
+        names = ", ".join(f"`{n}`" for n in get_spec(case.spec).grad_names())
         return Verdict(False, f"{fn} returns the right value, but training cannot "
                               f"backpropagate through it to {names}: keep the computation in "
                               f"torch (no `.item()`, `.detach()`, `.data`, `.numpy()` or "
                               f"`torch.no_grad()`; a gradient inside it needs "
                               f"`create_graph=True`)")
     return compare(list(wrapped["grads"]), list(case.expected_grads), f"{fn}'s gradient", case)
-
-
-def _argument_names(case: FixtureCase) -> list[str]:
-    """The names of the arguments at ``case.grad_wrt``, as the reference (and the notebook's
-    signature, tests/assignments/test_release.py) names them."""
-    params = list(inspect.signature(get_spec(case.spec).reference).parameters)
-    return [params[i] if i < len(params) else f"argument {i + 1}" for i in case.grad_wrt]
 
 
 def _kind(value: Any) -> str:

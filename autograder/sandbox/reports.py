@@ -88,7 +88,7 @@ class CaseReport:
             return cls(**base, status=Status.ERROR, error_type="MalformedOutput",
                        error_message="a malformed report")
         status = Status(status)
-        if status in (Status.TIMEOUT, Status.ERROR, Status.UNENCODABLE):
+        if status in (Status.TIMEOUT, Status.ERROR):
             base["second_call"] = raw.get("call") == 2
         if status is Status.RETURNED:
             return cls(**base, status=status, value=raw["value"],

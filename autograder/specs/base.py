@@ -22,6 +22,7 @@ dicts of those (see ``autograder.wire``).
 """
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass, field
 from typing import Any, Callable, Literal
 
@@ -111,6 +112,12 @@ class Spec:
         if self.call == "module":
             return self.reference(case.init, case.state, *case.args, **case.kwargs)
         return self.reference(*case.args, **case.kwargs)
+
+    def grad_names(self) -> list[str]:
+        """The names of the arguments at ``grad_wrt``, as the reference names them (the
+        notebook's signature names them alike: tests/assignments/test_release.py)."""
+        params = list(inspect.signature(self.reference).parameters)
+        return [params[i] for i in self.grad_wrt]
 
     def expected_grads(self, case: Case) -> list[torch.Tensor]:
         """d(sum of the reference output)/d(args[i]) for each i in ``grad_wrt`` (zeros where

@@ -16,7 +16,7 @@ import tomllib
 import pytest
 
 from autograder.assign import BuildError, leaks, run_otter_assign
-from autograder.assign.rules import gradient_arguments, grading_rules
+from autograder.assign.rules import grading_rules
 from autograder.assign.standalone import RULES_TAG, SETUP_TAG, server_url
 from autograder.assign.submit_cell import TAG as SUBMIT_TAG
 from autograder.course import Course
@@ -183,6 +183,6 @@ def test_notebook_states_the_rules_its_hidden_tests_apply(hw):
         if spec.repeat:
             assert f"`{spec.name}`" in text.split("not reproducible")[1].split("\n")[0]
         if spec.grad_wrt:
-            names = gradient_arguments(spec)
+            names = spec.grad_names()
             assert [signatures[spec.name][i] for i in spec.grad_wrt] == names, spec.name
             assert f"`{spec.name}` in " + ", ".join(f"`{n}`" for n in names) in text

@@ -221,10 +221,10 @@ def _call(namespace: dict[str, Any], name: str, call: str, case: dict[str, Any],
     repeat = case.get("repeat") is True
     again_case = _copied(case) if repeat else None
     start = time.perf_counter()
-    report = _timed(target, call, case, device, seconds, start, GLOBAL_SEEDS[0])
+    report = _timed(target, call, case, device, seconds, start, GLOBAL_SEEDS[0], repeat)
     if not repeat or report["status"] != "returned":
         return report
-    second = _timed(target, call, again_case, device, seconds, start, GLOBAL_SEEDS[1])
+    second = _timed(target, call, again_case, device, seconds, start, GLOBAL_SEEDS[1], True)
     if second["status"] != "returned":
         return {**second, "call": 2}
     report["value"] = {"value": report["value"], "again": second["value"]}
@@ -235,15 +235,18 @@ def _call(namespace: dict[str, Any], name: str, call: str, case: dict[str, Any],
 GLOBAL_SEEDS = (0, 20_151_212)  # the global random state before a call, and before its repeat
 
 
-def _reseed(seed: int, device: str) -> None:
-    """Every global random state a student's function could draw from, set to ``seed``: a
-    function that (wrongly) draws global randomness is stable, and differs between a call and
-    its repeat. On the CPU only the CPU generator: torch.manual_seed would also queue a lazy
-    CUDA seeding, recording a stack trace each time (most of a simple case's cost)."""
+def _reseed(seed: int, device: str, everything: bool) -> None:
+    """torch's global random state set to ``seed``: a function that (wrongly) draws from it is
+    stable. On the CPU only the CPU generator: torch.manual_seed would also queue a lazy CUDA
+    seeding, recording a stack trace each time (most of a simple case's cost). ``everything``
+    (a repeated case, both calls): Python's and numpy's too, so that a function drawing from
+    any of them differs between a call and its repeat (a few microseconds, spent only there)."""
     if device == "cpu":
         torch.default_generator.manual_seed(seed)
     else:
         torch.manual_seed(seed)
+    if not everything:
+        return
     random.seed(seed)
     numpy = sys.modules.get("numpy")
     if numpy is not None:
@@ -259,9 +262,9 @@ def _copied(value: Any) -> Any:
 
 
 def _timed(target: Any, call: str, case: dict[str, Any], device: str, seconds: float,
-           start: float, seed: int) -> dict[str, Any]:
+           start: float, seed: int, repeated: bool) -> dict[str, Any]:
     """One call under its CPU time limit, from the global random state ``seed``."""
-    _reseed(seed, device)
+    _reseed(seed, device, repeated)
     arm(seconds)
     try:
         try:
